@@ -1,0 +1,78 @@
+"""The ``dosetrail`` command line: assembles the command groups and maps errors to exit codes.
+
+This is the one place where a :class:`~dosetrail.errors.DosetrailError` becomes a message on
+stderr and an exit code (0 ok, 1 verification failed or invalid document, 2 usage or bad input).
+Commands themselves never format errors; ``--verbose`` adds the traceback for developers.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+import click
+import typer
+
+from dosetrail.commands import epcis
+from dosetrail.errors import DosetrailError
+
+app = typer.Typer(
+    name="dosetrail",
+    help="Prove that donated vaccines reached people: signed EPCIS events, a transparency log, "
+    "analysis and offline-verifiable certificates.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(epcis.app, name="epcis")
+
+_verbose = False
+
+
+@app.callback()
+def _root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show tracebacks on errors."),
+) -> None:
+    global _verbose
+    _verbose = verbose
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return (and, as a console script, exit with) the process exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    verbose = _verbose or "--verbose" in args or "-v" in args[:1]
+    code: int
+    try:
+        result = app(args=args, prog_name="dosetrail", standalone_mode=False)
+        code = result if isinstance(result, int) else 0
+    except DosetrailError as e:
+        if verbose:
+            traceback.print_exc()
+        _err(f"error: {e}")
+        code = e.exit_code
+    except click.exceptions.Abort:
+        _err("aborted")
+        code = 130
+    except click.ClickException as e:
+        e.show()
+        code = e.exit_code
+    except KeyboardInterrupt:
+        _err("interrupted")
+        code = 130
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away; that is not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = 0
+    if argv is None:
+        sys.exit(code)
+    return code
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
