@@ -11,7 +11,6 @@ import os
 import sys
 import traceback
 
-import click
 import typer
 
 from dosetrail.commands import epcis
@@ -39,23 +38,21 @@ def _root(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; return (and, as a console script, exit with) the process exit code."""
+    """Run the CLI; return (and, as a console script, exit with) the process exit code.
+
+    Typer's standalone mode handles usage errors (exit 2) and ``--help``; everything dosetrail
+    raises on purpose arrives here as a :class:`DosetrailError`.
+    """
     args = sys.argv[1:] if argv is None else argv
-    verbose = _verbose or "--verbose" in args or "-v" in args[:1]
-    code: int
+    code = 0
     try:
-        result = app(args=args, prog_name="dosetrail", standalone_mode=False)
-        code = result if isinstance(result, int) else 0
+        app(args=args, prog_name="dosetrail")
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     except DosetrailError as e:
-        if verbose:
+        if _verbose:
             traceback.print_exc()
         _err(f"error: {e}")
-        code = e.exit_code
-    except click.exceptions.Abort:
-        _err("aborted")
-        code = 130
-    except click.ClickException as e:
-        e.show()
         code = e.exit_code
     except KeyboardInterrupt:
         _err("interrupted")
@@ -64,7 +61,6 @@ def main(argv: list[str] | None = None) -> int:
         # The reader (e.g. `| head`) went away; that is not an error of ours.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        code = 0
     if argv is None:
         sys.exit(code)
     return code

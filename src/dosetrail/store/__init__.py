@@ -1,0 +1,1 @@
+"""The ledger: SQLAlchemy Core schema and engines for SQLite (embedded) and PostgreSQL."""

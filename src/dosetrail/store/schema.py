@@ -1,0 +1,17 @@
+"""The ledger's tables, all on one :data:`metadata` (Alembic migrations are generated from it)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+__all__ = ["metadata"]
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
