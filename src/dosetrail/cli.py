@@ -26,15 +26,14 @@ app = typer.Typer(
 )
 app.add_typer(epcis.app, name="epcis")
 
-_verbose = False
+_options = {"verbose": False}
 
 
 @app.callback()
 def _root(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show tracebacks on errors."),
 ) -> None:
-    global _verbose
-    _verbose = verbose
+    _options["verbose"] = verbose
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     except DosetrailError as e:
-        if _verbose:
+        if _options["verbose"]:
             traceback.print_exc()
         _err(f"error: {e}")
         code = e.exit_code
