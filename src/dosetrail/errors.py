@@ -4,6 +4,7 @@
 
     DosetrailError                 exit 2, HTTP 400 unless a subclass says otherwise
     ├── MalformedInput             the bytes cannot be read as a document at all (exit 2, 400)
+    │   └── NotEpcis               well-formed JSON/XML, but not shaped like an EPCIS document
     ├── InvalidDocument            read, but breaks EPCIS/CBV rules (exit 1, 422)
     ├── IntegrityError             a proof, hash or signature does not check out (exit 1, 422)
     ├── AuthError                  unknown party or role not allowed (exit 1, 403)
@@ -29,6 +30,7 @@ __all__ = [
     "InvalidDocument",
     "Location",
     "MalformedInput",
+    "NotEpcis",
     "NotFound",
     "Problem",
     "StorageError",
@@ -93,6 +95,16 @@ class MalformedInput(DosetrailError):
     """The input cannot be read as a document: not JSON/XML, truncated, too large, too deep."""
 
     title = "Malformed input"
+
+
+class NotEpcis(MalformedInput):
+    """Well-formed JSON or XML that is not an EPCIS document (wrong root, unknown event type).
+
+    Commands that only read (``epcis hash``) stop with exit 2; ``epcis validate`` reports it as
+    one more reason the document is invalid.
+    """
+
+    title = "Not an EPCIS document"
 
 
 class InvalidDocument(DosetrailError):
