@@ -12,7 +12,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-__all__ = ["TimestampError", "canonical_time", "parse_time", "parse_offset"]
+__all__ = ["TimestampError", "canonical_time", "parse_offset", "parse_time"]
 
 _STAMP = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.(\d+))?"

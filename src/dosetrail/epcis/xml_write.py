@@ -8,6 +8,7 @@ text). Reading the output back gives events with the same canonical hash IDs.
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from typing import Any
 
@@ -46,7 +47,7 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return format(Decimal(repr(value)), "f") if value == value else "NaN"
+        return format(Decimal(repr(value)), "f") if math.isfinite(value) else repr(value)
     if value is None:
         return ""
     return str(value)
