@@ -33,6 +33,7 @@ from dosetrail.epcis.structure import (
 )
 from dosetrail.epcis.timestamps import canonical_time
 from dosetrail.epcis.vocabulary import expand
+from dosetrail.errors import MalformedInput
 
 __all__ = ["HASH_VERSION", "digest", "hash_id", "hash_id_from_digest", "prehash"]
 
@@ -314,7 +315,10 @@ def prehash(event: Event, prefixes: dict[str, str]) -> str:
     own = event.get("@context")
     if own is not None:
         prefixes = {**prefixes, **context_namespaces(own if isinstance(own, list) else [own])}
-    return _Renderer(prefixes).event(event)
+    try:
+        return _Renderer(prefixes).event(event)
+    except RecursionError as e:
+        raise MalformedInput("extensions nested too deeply to hash") from e
 
 
 def digest(event: Event, prefixes: dict[str, str]) -> bytes:

@@ -29,6 +29,9 @@ EPCIS_CONTEXT_URL = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jso
 
 DOCUMENT = "EPCISDocument"
 QUERY_DOCUMENT = "EPCISQueryDocument"
+MASTER_DATA_DOCUMENT = "EPCISMasterDataDocument"
+CAPTURE_JOB = "EPCISCaptureJob"
+NO_EVENT_KINDS = (MASTER_DATA_DOCUMENT, CAPTURE_JOB)  # documents that carry no events
 
 
 @dataclass(slots=True)
@@ -40,7 +43,7 @@ class Document:
     kind: str = DOCUMENT
     header: dict[str, Any] = field(default_factory=dict)
     query: dict[str, Any] = field(default_factory=dict)
-    context: list[Any] = field(default_factory=lambda: [EPCIS_CONTEXT_URL])
+    context: Any = field(default_factory=lambda: [EPCIS_CONTEXT_URL])  # as written
     name: str = "<document>"
 
     def prefixes(self) -> dict[str, str]:

@@ -15,6 +15,7 @@ import orjson
 from dosetrail.epcis.document import (
     DOCUMENT,
     EPCIS_CONTEXT_URL,
+    NO_EVENT_KINDS,
     QUERY_DOCUMENT,
     Document,
     Event,
@@ -40,11 +41,13 @@ def document_from_json(data: Any, name: str) -> Document:
     if not isinstance(data, dict):
         raise NotEpcis("top level must be a JSON object (an EPCIS document)", Location(name))
     context = data.get("@context", [])
-    contexts = context if isinstance(context, list) else [context]
-    namespaces = context_namespaces(contexts)
+    namespaces = context_namespaces(context if isinstance(context, list) else [context])
     kind = data.get("type")
     if is_event_type(kind):
-        return Document(_events([data], name), namespaces, "event", context=contexts, name=name)
+        return Document(_events([data], name), namespaces, "event", context=context, name=name)
+    header = {k: v for k, v in data.items() if k not in ("@context", "type", "epcisBody")}
+    if kind in NO_EVENT_KINDS:
+        return Document([], namespaces, kind, header, context=context, name=name)
     if kind not in (DOCUMENT, QUERY_DOCUMENT):
         got = f"type {kind!r}" if kind is not None else "no type"
         raise NotEpcis(
@@ -54,7 +57,6 @@ def document_from_json(data: Any, name: str) -> Document:
     body = data.get("epcisBody")
     if not isinstance(body, dict):
         raise NotEpcis("missing epcisBody object", Location(name, field="epcisBody"))
-    header = {k: v for k, v in data.items() if k not in ("@context", "type", "epcisBody")}
     query: dict[str, Any] = {}
     if kind == QUERY_DOCUMENT:
         results = body.get("queryResults")
@@ -73,7 +75,7 @@ def document_from_json(data: Any, name: str) -> Document:
         raw, where = body.get("eventList", []), "epcisBody.eventList"
     if not isinstance(raw, list):
         raise NotEpcis("the event list must be an array", Location(name, field=where))
-    return Document(_events(raw, name), namespaces, kind, header, query, contexts, name)
+    return Document(_events(raw, name), namespaces, kind, header, query, context, name)
 
 
 def _events(raw: list[Any], name: str) -> list[Event]:
@@ -108,16 +110,19 @@ def context_namespaces(contexts: list[Any]) -> dict[str, str]:
 def to_json(doc: Document) -> dict[str, Any]:
     """The JSON-LD form of ``doc`` (a new dict; events are shared, not copied)."""
     context = doc.context or [EPCIS_CONTEXT_URL]
-    declared = context_namespaces(context)
+    as_list = context if isinstance(context, list) else [context]
+    declared = context_namespaces(as_list)
     missing = {p: u for p, u in doc.namespaces.items() if declared.get(p) != u}
     if missing:
-        context = [*context, missing]
+        context = [*as_list, missing]
     if doc.kind == "event" and len(doc.events) == 1:
         return {"@context": context, **doc.events[0]}
     out: dict[str, Any] = {"@context": context, "type": _kind(doc)}
     header = dict(doc.header)
     single = header.pop("@singleEvent", False)
     out.update(header)
+    if doc.kind in NO_EVENT_KINDS:
+        return out
     if doc.kind == QUERY_DOCUMENT:
         results = {**doc.query, "resultsBody": {"eventList": doc.events}}
         out["epcisBody"] = {"queryResults": results}
@@ -129,7 +134,7 @@ def to_json(doc: Document) -> dict[str, Any]:
 
 
 def _kind(doc: Document) -> str:
-    return doc.kind if doc.kind in (DOCUMENT, QUERY_DOCUMENT) else DOCUMENT
+    return doc.kind if doc.kind in (DOCUMENT, QUERY_DOCUMENT, *NO_EVENT_KINDS) else DOCUMENT
 
 
 def to_json_bytes(doc: Document, *, indent: bool = True) -> bytes:

@@ -14,7 +14,13 @@ from typing import IO, Any
 
 from lxml import etree
 
-from dosetrail.epcis.document import DOCUMENT, QUERY_DOCUMENT, Event
+from dosetrail.epcis.document import (
+    CAPTURE_JOB,
+    DOCUMENT,
+    MASTER_DATA_DOCUMENT,
+    QUERY_DOCUMENT,
+    Event,
+)
 from dosetrail.epcis.structure import (
     EPCIS_QUERY_NS,
     EVENT_TYPES,
@@ -24,6 +30,7 @@ from dosetrail.epcis.structure import (
     TYPED_LIST_ITEM,
     Kind,
 )
+from dosetrail.epcis.vocabulary import compact
 from dosetrail.errors import Location, MalformedInput, NotEpcis
 
 __all__ = ["XmlReader", "number"]
@@ -39,8 +46,6 @@ _CORE_NAMESPACES = frozenset(
         "urn:epcglobal:xsd:1",
     }
 )
-MASTER_DATA_DOCUMENT = "EPCISMasterDataDocument"
-CAPTURE_JOB = "EPCISCaptureJob"
 _ROOTS = {
     "EPCISDocument": DOCUMENT,
     "EPCISQueryDocument": QUERY_DOCUMENT,
@@ -49,6 +54,20 @@ _ROOTS = {
 }
 _WRAPPERS = frozenset({"extension", "baseExtension"})
 XML_NS = "http://www.w3.org/XML/1998/namespace"
+XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
+# Standard vocabulary values are written as bare JSON-LD terms (``shipping``), as the JSON binding
+# requires; CBV 1.x URNs and Web URIs of standard terms both map to them.
+_TEXT_VOCAB = {"bizStep": "bizStep", "disposition": "disposition"}
+_TYPED_VOCAB = {
+    "bizTransactionList": "bizTransactionType",
+    "sourceList": "sourceDestType",
+    "destinationList": "sourceDestType",
+}
+_SENSOR_VOCAB = {
+    "type": "measurementType",
+    "exception": "sensorAlertType",
+    "component": "component",
+}
 
 
 def number(text: str) -> int | float | str:
@@ -84,6 +103,7 @@ class XmlReader:
         self.kind = DOCUMENT
         self.header: dict[str, Any] = {}
         self.query: dict[str, Any] = {}
+        self.event_lines: list[int] = []  # source line of each event, to place XSD errors
 
     # -- names -------------------------------------------------------------------------------
     def _declare(self, prefix: str, uri: str) -> None:
@@ -150,6 +170,9 @@ class XmlReader:
                     body = el.getparent()
                     if body is not None:
                         self.header["epcisMasterData"] = self._master_data(body)
+                elif len(path) == 1 and _local(el.tag)[0] and self.kind != CAPTURE_JOB:
+                    _add(self.header, self.qname(el.tag), self.generic(el))  # document extension
+                    _free(el)
                 elif not path and self.kind == CAPTURE_JOB:
                     job = self.generic(el)
                     self.header.update(job if isinstance(job, dict) else {})
@@ -178,6 +201,7 @@ class XmlReader:
     # -- events ------------------------------------------------------------------------------
     def event(self, el: etree._Element, index: int) -> Event:
         """Convert one event element to its JSON-LD form."""
+        self.event_lines.append(el.sourceline or 0)
         out: Event = {"type": self.qname(el.tag)}
         for key, value in el.attrib.items():
             out["@" + self.qname(key)] = value
@@ -206,8 +230,10 @@ class XmlReader:
         convert = _CONVERTERS[kind]
         return convert(self, name, el)
 
-    def _text(self, _name: str, el: etree._Element) -> str:
-        return (el.text or "").strip()
+    def _text(self, name: str, el: etree._Element) -> str:
+        text = (el.text or "").strip()
+        kind = _TEXT_VOCAB.get(name)
+        return compact(kind, text) if kind else text
 
     def _epc_list(self, _name: str, el: etree._Element) -> list[str]:
         return [(c.text or "").strip() for c in _children(el)]
@@ -221,7 +247,8 @@ class XmlReader:
                 if ns:
                     _add(item, self.qname(part.tag), self.generic(part))
                 elif local == "quantity":
-                    item[local] = number((part.text or "").strip())
+                    if part.get(XSI_NIL) not in ("true", "1"):
+                        item[local] = number((part.text or "").strip())
                 else:
                     item[local] = (part.text or "").strip()
             items.append(item)
@@ -233,7 +260,10 @@ class XmlReader:
         for item in _children(el):
             entry: dict[str, Any] = {}
             for key, value in item.attrib.items():
-                entry[self.qname(key) if _local(key)[0] else key] = value
+                if key == "type":
+                    entry[key] = compact(_TYPED_VOCAB[name], value.strip())
+                else:
+                    entry[self.qname(key) if _local(key)[0] else key] = value
             entry[field] = (item.text or "").strip()
             items.append(entry)
         return items
@@ -250,7 +280,8 @@ class XmlReader:
             if ns:
                 _add(out, self.qname(child.tag), self.generic(child))
             else:
-                out.setdefault(local, []).append((child.text or "").strip())
+                text = (child.text or "").strip()
+                out.setdefault(local, []).append(compact("disposition", text))
         return out
 
     def _sensor_list(self, _name: str, el: etree._Element) -> list[dict[str, Any]]:
@@ -279,6 +310,8 @@ class XmlReader:
                 out[self.qname(key)] = value
             elif local in SENSOR_NUMBER_FIELDS:
                 out[local] = number(value.strip())
+            elif local in _SENSOR_VOCAB:
+                out[local] = compact(_SENSOR_VOCAB[local], value.strip())
             elif local == "booleanValue":
                 out[local] = {"true": True, "1": True, "false": False, "0": False}.get(
                     value.strip(), value
@@ -300,6 +333,8 @@ class XmlReader:
                     _add(out, self.qname(sub.tag), self.generic(sub))
             elif local == "correctiveEventIDs":
                 out[local] = [(c.text or "").strip() for c in _children(child)]
+            elif local == "reason":
+                out[local] = compact("errorReason", (child.text or "").strip())
             else:
                 out[local] = (child.text or "").strip()
         return out

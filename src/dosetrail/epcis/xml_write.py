@@ -9,12 +9,21 @@ text). Reading the output back gives events with the same canonical hash IDs.
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from lxml import etree
 
-from dosetrail.epcis.document import DOCUMENT, QUERY_DOCUMENT, Document, Event, used_prefixes
+from dosetrail.epcis.document import (
+    CAPTURE_JOB,
+    DOCUMENT,
+    MASTER_DATA_DOCUMENT,
+    QUERY_DOCUMENT,
+    Document,
+    Event,
+    used_prefixes,
+)
 from dosetrail.epcis.structure import (
     EPCIS_NS,
     EPCIS_QUERY_NS,
@@ -41,6 +50,10 @@ _SENSOR_VOCAB = {
     "component": "component",
 }
 _SKIP = frozenset({"@context", "comment", "rdfs:comment"})
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def _text(value: Any) -> str:
@@ -78,6 +91,12 @@ class _Writer:
 
     def document(self) -> etree._Element:
         doc = self.doc
+        if doc.kind == CAPTURE_JOB:
+            root = etree.Element(f"{{{EPCIS_NS}}}{CAPTURE_JOB}", nsmap={"epcis": EPCIS_NS})
+            self.fill(root, doc.header)
+            return root
+        if doc.kind == MASTER_DATA_DOCUMENT:
+            return self.master_data_document()
         query = doc.kind == QUERY_DOCUMENT
         ns_root = EPCIS_QUERY_NS if query else EPCIS_NS
         nsmap: dict[str | None, str] = {
@@ -88,8 +107,10 @@ class _Writer:
         root = etree.Element(f"{{{ns_root}}}{name}", nsmap=nsmap)
         header = {k: v for k, v in doc.header.items() if not k.startswith("@")}
         root.set("schemaVersion", _text(header.pop("schemaVersion", "2.0")))
-        if "creationDate" in header:
-            root.set("creationDate", _text(header.pop("creationDate")))
+        created = header.pop("creationDate", None) or datetime.now(UTC).isoformat(
+            timespec="seconds"
+        )
+        root.set("creationDate", _text(created))
         epcis_header = header.pop("epcisHeader", None)
         for key, value in header.items():
             if isinstance(value, str | int | float | bool):
@@ -110,6 +131,22 @@ class _Writer:
             self.event_index = i
             self.event(events, event)
         self.event_index = None
+        for key, value in header.items():  # document-level extensions follow the body (XSD)
+            if isinstance(value, dict | list):
+                self.generic(root, key, value)
+        return root
+
+    def master_data_document(self) -> etree._Element:
+        ns = "urn:epcglobal:epcis-masterdata:xsd:2"
+        root = etree.Element(f"{{{ns}}}{MASTER_DATA_DOCUMENT}", nsmap={"epcismd": ns})
+        header = dict(self.doc.header)
+        root.set("schemaVersion", _text(header.pop("schemaVersion", "2.0")))
+        created = header.pop("creationDate", None) or datetime.now(UTC).isoformat(
+            timespec="seconds"
+        )
+        root.set("creationDate", _text(created))
+        data = header.get("epcisMasterData", {})
+        self.master_data(etree.SubElement(root, "EPCISBody"), data, wrapped=False)
         return root
 
     def header(self, parent: etree._Element, header: dict[str, Any]) -> None:
@@ -119,8 +156,11 @@ class _Writer:
             else:
                 self.generic(parent, key, value)
 
-    def master_data(self, parent: etree._Element, data: dict[str, Any]) -> None:
-        vlist = etree.SubElement(etree.SubElement(parent, "EPCISMasterData"), "VocabularyList")
+    def master_data(
+        self, parent: etree._Element, data: dict[str, Any], *, wrapped: bool = True
+    ) -> None:
+        holder = etree.SubElement(parent, "EPCISMasterData") if wrapped else parent
+        vlist = etree.SubElement(holder, "VocabularyList")
         for vocab in data.get("vocabularyList", []):
             v = etree.SubElement(vlist, "Vocabulary", type=_text(vocab.get("type", "")))
             elements = etree.SubElement(v, "VocabularyElementList")
@@ -168,11 +208,13 @@ class _Writer:
             etree.SubElement(parent, key).text = expand(vocab, text) if vocab else text
         elif kind is Kind.EPC_LIST:
             el = etree.SubElement(parent, key)
-            for epc in value:
+            for epc in _as_list(value):
                 etree.SubElement(el, LIST_ITEM[key]).text = _text(epc)
         elif kind is Kind.QUANTITY_LIST:
             el = etree.SubElement(parent, key)
-            for q in value:
+            for q in _as_list(value):
+                if not isinstance(q, dict):
+                    continue
                 item = etree.SubElement(el, "quantityElement")
                 for field in ("epcClass", "quantity", "uom"):
                     if field in q:
@@ -181,23 +223,28 @@ class _Writer:
         elif kind is Kind.TYPED_LIST:
             el = etree.SubElement(parent, key)
             item_name = TYPED_LIST_ITEM[key]
-            for entry in value:
+            for entry in _as_list(value):
+                if not isinstance(entry, dict):
+                    continue
                 item = etree.SubElement(el, item_name)
                 if "type" in entry:
                     item.set("type", expand(_TYPED_VOCAB[key], _text(entry["type"])))
                 item.text = _text(entry.get(item_name, ""))
         elif kind is Kind.LOCATION:
+            if not isinstance(value, dict):
+                value = {"id": value}
             el = etree.SubElement(parent, key)
             etree.SubElement(el, "id").text = _text(value.get("id", ""))
             self.extensions(el, value, ("id",))
         elif kind is Kind.PERSISTENT_DISPOSITION:
             el = etree.SubElement(parent, key)
             for field in ("unset", "set"):
-                for disp in value.get(field, []):
+                for disp in _as_list(value.get(field, []) if isinstance(value, dict) else []):
                     etree.SubElement(el, field).text = expand("disposition", _text(disp))
         elif kind is Kind.SENSOR_LIST:
-            self.sensors(etree.SubElement(parent, key), value)
+            self.sensors(etree.SubElement(parent, key), _as_list(value))
         elif kind is Kind.ERROR_DECLARATION:
+            value = value if isinstance(value, dict) else {}
             el = etree.SubElement(parent, key)
             if "declarationTime" in value:
                 etree.SubElement(el, "declarationTime").text = _text(value["declarationTime"])
@@ -206,21 +253,26 @@ class _Writer:
                 etree.SubElement(el, "reason").text = text
             if "correctiveEventIDs" in value:
                 ids = etree.SubElement(el, "correctiveEventIDs")
-                for cid in value["correctiveEventIDs"]:
+                for cid in _as_list(value["correctiveEventIDs"]):
                     etree.SubElement(ids, "correctiveEventID").text = _text(cid)
             self.extensions(el, value, ("declarationTime", "reason", "correctiveEventIDs"))
         else:  # Kind.ILMD
-            self.extensions(etree.SubElement(parent, key), value, ())
+            self.extensions(
+                etree.SubElement(parent, key), value if isinstance(value, dict) else {}, ()
+            )
 
-    def sensors(self, parent: etree._Element, elements: list[dict[str, Any]]) -> None:
+    def sensors(self, parent: etree._Element, elements: list[Any]) -> None:
         for element in elements:
+            if not isinstance(element, dict):
+                continue
             el = etree.SubElement(parent, "sensorElement")
             meta = element.get("sensorMetadata")
             if isinstance(meta, dict):
                 self.sensor_attributes(etree.SubElement(el, "sensorMetadata"), meta)
             reports = element.get("sensorReport", [])
-            for report in reports if isinstance(reports, list) else [reports]:
-                self.sensor_attributes(etree.SubElement(el, "sensorReport"), report)
+            for report in _as_list(reports):
+                if isinstance(report, dict):
+                    self.sensor_attributes(etree.SubElement(el, "sensorReport"), report)
             self.extensions(el, element, ("sensorMetadata", "sensorReport"))
 
     def sensor_attributes(self, el: etree._Element, values: dict[str, Any]) -> None:

@@ -1,0 +1,48 @@
+"""Shared fixtures: where the conformance data lives, and a CLI runner."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from dosetrail.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFORMANCE = Path(os.environ.get("DOSETRAIL_CONFORMANCE", ROOT.parent / "shared" / "conformance"))
+EPCIS = CONFORMANCE / "epcis"
+HASH_VECTORS = EPCIS / "hash"
+GS1 = EPCIS / "gs1"
+
+
+def require_conformance() -> None:
+    if not EPCIS.is_dir():
+        pytest.fail(f"conformance data not found at {EPCIS} (set DOSETRAIL_CONFORMANCE)")
+
+
+def gs1_examples() -> list[Path]:
+    """Every GS1 example document (JSON-LD and XML) in the conformance folder."""
+    return [
+        p
+        for p in sorted(GS1.rglob("*"))
+        if p.suffix in (".json", ".jsonld", ".xml")
+        and p.parent.name != "schemas"
+        and not {"schema", "context", "rest", "xsd"} & set(p.relative_to(GS1).parts[:1])
+    ]
+
+
+Runner = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Runner:
+    """Run ``dosetrail ARGS`` in-process; returns (exit code, stdout, stderr)."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
