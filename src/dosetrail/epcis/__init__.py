@@ -15,6 +15,7 @@ from dosetrail.epcis.jsonld import to_json, to_json_bytes
 from dosetrail.epcis.reader import Source, read_document, stream_events
 from dosetrail.epcis.validate import ValidationReport, require_valid, validate
 from dosetrail.epcis.xml_write import to_xml_bytes
+from dosetrail.errors import Location, MalformedInput
 
 __all__ = [
     "Document",
@@ -43,8 +44,11 @@ def hash_ids(source: Source, *, prehash: bool = False) -> Iterator[str]:
     from dosetrail.epcis.canonical import prehash as render
 
     stream = stream_events(source)
-    for event in stream:
-        text = render(event, stream.prefixes())
+    for i, event in enumerate(stream):
+        try:
+            text = render(event, stream.prefixes())
+        except MalformedInput as e:
+            raise MalformedInput(e.message, Location(stream.name, i)) from e
         yield text if prehash else hash_id_from_digest(_sha256(text))
 
 

@@ -105,7 +105,7 @@ def canonical_value(raw: str) -> str:
 
 
 def _value(value: Any) -> str:
-    return canonical_value(_text(value))
+    return canonical_value(value if type(value) is str else _text(value))
 
 
 def _vocab(kind: str) -> Callable[[Any], str]:
@@ -157,8 +157,10 @@ class _Renderer:
 
     # ordered fields
     def leaf(self, name: str, value: Any, fmt: Callable[[Any], str] = _value) -> str:
-        values = value if isinstance(value, list) else [value]
-        pieces = sorted(f"{name}={v}" for v in map(fmt, values) if v)
+        if type(value) is not list:
+            text = fmt(value)
+            return f"{name}={text}" if text else ""
+        pieces = sorted(f"{name}={v}" for v in map(fmt, value) if v)
         return "".join(pieces)
 
     def text(self, name: str, value: Any) -> str:

@@ -52,6 +52,16 @@ _ROOTS = {
     MASTER_DATA_DOCUMENT: MASTER_DATA_DOCUMENT,
     CAPTURE_JOB: CAPTURE_JOB,
 }
+_WATCHED = (
+    *(f"{{*}}{root}" for root in ("EPCISDocument", "EPCISQueryDocument", MASTER_DATA_DOCUMENT)),
+    f"{{*}}{CAPTURE_JOB}",
+    *EVENT_TYPES,
+    "extension",
+    "EPCISHeader",
+    "queryName",
+    "subscriptionID",
+    "VocabularyList",
+)
 _WRAPPERS = frozenset({"extension", "baseExtension"})
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
@@ -128,9 +138,12 @@ class XmlReader:
 
     # -- streaming ---------------------------------------------------------------------------
     def events(self) -> Iterator[Event]:
+        # Only the elements named here reach Python; everything inside an event is read from
+        # the finished subtree, which keeps the per-event cost low.
         parser = etree.iterparse(
             self.source,
             events=("start", "end", "start-ns"),
+            tag=_WATCHED,
             resolve_entities=False,
             no_network=True,
             load_dtd=False,
@@ -139,8 +152,7 @@ class XmlReader:
             huge_tree=False,
         )
         index = 0
-        path: list[str] = []
-        root_seen = False
+        root: etree._Element | None = None
         try:
             for action, item in parser:
                 if isinstance(item, tuple):  # start-ns: (prefix, uri)
@@ -149,37 +161,51 @@ class XmlReader:
                 if not isinstance(item, etree._Element):
                     continue
                 el = item
-                local = _local(el.tag)[1]
+                if root is None:
+                    root = el.getroottree().getroot()
+                    self._start_root(root)
+                    if el is root:
+                        continue
                 if action == "start":
-                    if not path:
-                        self._start_root(el)
-                        root_seen = True
-                    path.append(local)
                     continue
-                path.pop()
-                if _is_event(el.tag, path):
+                parent = el.getparent()
+                where = _local(parent.tag)[1] if parent is not None else ""
+                local = _local(el.tag)[1]
+                if where == "EventList" and local in EVENT_TYPES:
                     yield self.event(el, index)
                     index += 1
                     _free(el)
-                elif local == "EPCISHeader" and len(path) == 1:
+                elif local == "extension" and where == "EventList":
+                    for child in _wrapped_events(el):  # extension types, EPCIS 1.x wrappers
+                        yield self.event(child, index)
+                        index += 1
+                    _free(el)
+                elif local == "EPCISHeader" and parent is root:
                     self.header["epcisHeader"] = self._header(el)
                     _free(el)
-                elif local in ("queryName", "subscriptionID") and path[-1:] == ["QueryResults"]:
+                elif local in ("queryName", "subscriptionID") and where == "QueryResults":
                     self.query[local] = (el.text or "").strip()
                 elif local == "VocabularyList" and self.kind == MASTER_DATA_DOCUMENT:
-                    body = el.getparent()
-                    if body is not None:
-                        self.header["epcisMasterData"] = self._master_data(body)
-                elif len(path) == 1 and _local(el.tag)[0] and self.kind != CAPTURE_JOB:
-                    _add(self.header, self.qname(el.tag), self.generic(el))  # document extension
-                    _free(el)
-                elif not path and self.kind == CAPTURE_JOB:
-                    job = self.generic(el)
-                    self.header.update(job if isinstance(job, dict) else {})
+                    if parent is not None:
+                        self.header["epcisMasterData"] = self._master_data(parent)
         except etree.XMLSyntaxError as e:
             raise MalformedInput(f"not well-formed XML: {e}", Location(self.name)) from e
-        if not root_seen:
-            raise MalformedInput("empty XML document", Location(self.name))
+        if root is None:
+            root = parser.root
+            if root is None:
+                raise MalformedInput("empty XML document", Location(self.name))
+            self._start_root(root)
+        self._finish_root(root)
+
+    def _finish_root(self, root: etree._Element) -> None:
+        """Document-level extensions (and a capture job's content) once the root is complete."""
+        if self.kind == CAPTURE_JOB:
+            job = self.generic(root)
+            self.header.update(job if isinstance(job, dict) else {})
+            return
+        for child in _children(root):
+            if _local(child.tag)[0]:
+                _add(self.header, self.qname(child.tag), self.generic(child))
 
     def _start_root(self, el: etree._Element) -> None:
         local = _local(el.tag)[1]
@@ -428,6 +454,15 @@ assert set(_CONVERTERS) == set(Kind)
 assert set(LIST_ITEM) <= set(FIELD_KINDS)
 
 
+def _wrapped_events(el: etree._Element) -> Iterator[etree._Element]:
+    """Events inside ``<EventList><extension>``, however deeply 1.x wrappers nest them."""
+    for child in _children(el):
+        if child.tag == "extension":
+            yield from _wrapped_events(child)
+        else:
+            yield child
+
+
 def _children(el: etree._Element) -> list[etree._Element]:
     return [c for c in el if isinstance(c.tag, str)]
 
@@ -440,17 +475,6 @@ def _add(out: dict[str, Any], key: str, value: Any) -> None:
         out[key].append(value)
     else:
         out[key] = [out[key], value]
-
-
-def _is_event(tag: object, path: list[str]) -> bool:
-    """An event is a child of ``EventList`` (or of its ``extension``, where EPCIS 1.x put
-    TransformationEvent and where extension event types live)."""
-    ns, local = _local(tag)
-    if path[-1:] == ["EventList"]:
-        return not ns and local in EVENT_TYPES
-    if path[-2:] == ["EventList", "extension"]:
-        return bool(ns) or local in EVENT_TYPES
-    return False
 
 
 def _free(el: etree._Element) -> None:

@@ -9,7 +9,9 @@ from typing import Any
 import orjson
 from lxml import etree
 
-__all__ = ["json_schema", "xml_schema"]
+__all__ = ["NOTICE", "json_schema", "xml_schema"]
+
+NOTICE = str(resources.files(__package__).joinpath("NOTICE.md"))
 
 _XSD_ROOTS = {
     "urn:epcglobal:epcis:xsd:2": "EPCglobal-epcis-2_0.xsd",
