@@ -78,7 +78,8 @@ def test_cli_hash_rejects_bad_input_cleanly(name: str, tmp_path: Path, cli: Runn
     code, _out, err = cli("epcis", "hash", path)
     assert code == 2, err
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: "), err
     assert str(path) in lines[0]
     assert "Traceback" not in err
 

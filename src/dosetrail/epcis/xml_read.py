@@ -185,9 +185,8 @@ class XmlReader:
                     _free(el)
                 elif local in ("queryName", "subscriptionID") and where == "QueryResults":
                     self.query[local] = (el.text or "").strip()
-                elif local == "VocabularyList" and parent is not None:
-                    if self.kind == MASTER_DATA_DOCUMENT:
-                        self.header["epcisMasterData"] = self._master_data(parent)
+                elif local == "VocabularyList" and self.kind == MASTER_DATA_DOCUMENT and parent:
+                    self.header["epcisMasterData"] = self._master_data(parent)
         except etree.XMLSyntaxError as e:
             raise MalformedInput(f"not well-formed XML: {e}", Location(self.name)) from e
         if root is None:
