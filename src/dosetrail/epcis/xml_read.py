@@ -185,8 +185,8 @@ class XmlReader:
                     _free(el)
                 elif local in ("queryName", "subscriptionID") and where == "QueryResults":
                     self.query[local] = (el.text or "").strip()
-                elif local == "VocabularyList" and self.kind == MASTER_DATA_DOCUMENT and parent:
-                    self.header["epcisMasterData"] = self._master_data(parent)
+                elif local == "VocabularyList" and self.kind == MASTER_DATA_DOCUMENT:
+                    self.header["epcisMasterData"] = self._master_data(_parent(el))
         except etree.XMLSyntaxError as e:
             raise MalformedInput(f"not well-formed XML: {e}", Location(self.name)) from e
         if root is None:
@@ -451,6 +451,11 @@ _CONVERTERS: dict[Kind, _Converter] = {
 }
 assert set(_CONVERTERS) == set(Kind)
 assert set(LIST_ITEM) <= set(FIELD_KINDS)
+
+
+def _parent(el: etree._Element) -> etree._Element:
+    parent = el.getparent()
+    return el if parent is None else parent
 
 
 def _wrapped_events(el: etree._Element) -> Iterator[etree._Element]:
