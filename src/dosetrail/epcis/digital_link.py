@@ -148,7 +148,10 @@ def digital_link_problems(link: DigitalLink, *, check_digits: bool = True) -> li
     """Format problems of each value of ``link`` (lengths, characters, check digits)."""
     problems = []
     for ai, value in link.elements:
-        if ai == "01" and len(value) in _ZERO_SUPPRESSED_GTIN:
+        if ai == "01" and len(value) != 14:
+            if len(value) not in _ZERO_SUPPRESSED_GTIN:
+                problems.append(f"GTIN (AI 01) must have 8, 12, 13 or 14 digits, got {len(value)}")
+                continue
             value = value.zfill(14)
         problems += ai_value_problems(ai, value, check_digits=check_digits)
     return problems

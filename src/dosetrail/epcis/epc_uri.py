@@ -301,8 +301,11 @@ def parse_epc_uri(uri: str) -> Elements | None:
         raise InvalidDocument(f"unknown EPC scheme {scheme!r} for urn:epc:{kind}")
     match = syntax.pattern.fullmatch(body)
     if match is None:
-        if kind == "idpat" and _pattern_problem(scheme, body, prefix) is None:
-            return None
+        if kind == "idpat":
+            problem = _pattern_problem(scheme, body, prefix)
+            if problem is None:
+                return None  # a valid pattern wider than one class
+            raise InvalidDocument(problem)
         raise InvalidDocument(_diagnose(syntax, body, prefix))
     return syntax.build(match.groups())
 
