@@ -86,7 +86,7 @@ class DigitalLink:
 
 def format_digital_link(elements: tuple[tuple[str, str], ...], stem: str = CANONICAL_STEM) -> str:
     """``stem`` + ``/AI/value`` for each pair, values percent-encoded canonically."""
-    return stem + "".join(f"/{ai}/{percent_encode(value)}" for ai, value in elements)
+    return stem + "".join([f"/{ai}/{percent_encode(value)}" for ai, value in elements])
 
 
 def find_digital_link(uri: str) -> DigitalLink | None:

@@ -239,6 +239,7 @@ _IDPAT = {  # the patterns that name exactly one class of a GS1 key (TDS §8)
     "cpi": _Syntax.of(_cpi, _CP, "Y:component/part reference", "*:"),
     "itip": _Syntax.of(_itip, _CP, _IR, "P:piece", "P:total", "*:"),
 }
+_TABLES = {"id": _ID, "class": _CLASS, "idpat": _IDPAT}
 _OTHER_SCHEMES = frozenset(("usdod", "adi", "bic", "imovn"))
 """EPC schemes with no GS1 key (TDS §6.3), accepted as they are."""
 
@@ -283,13 +284,17 @@ def parse_epc_uri(uri: str) -> Elements | None:
     if len(parts) != 5 or parts[0] != "urn" or parts[1] != "epc":
         raise InvalidDocument("expected urn:epc:<id|class|idpat>:<scheme>:<body>")
     _, _, kind, scheme, body = parts
-    table = {"id": _ID, "class": _CLASS, "idpat": _IDPAT}.get(kind)
+    table = _TABLES.get(kind)
     if table is None:
         raise InvalidDocument(f"unknown EPC URI kind {kind!r} (expected id, class or idpat)")
-    prefix = f"urn:epc:{kind}:{scheme}:"
     if kind == "idpat" and "*" not in body:
         table = _ID  # a pattern without wildcards names one EPC
     syntax = table.get(scheme)
+    if syntax is not None:
+        match = syntax.pattern.fullmatch(body)
+        if match is not None:
+            return syntax.build(match.groups())
+    prefix = f"urn:epc:{kind}:{scheme}:"
     if syntax is None:
         if kind == "id" and scheme in _OTHER_SCHEMES and body:
             return None
@@ -299,15 +304,12 @@ def parse_epc_uri(uri: str) -> Elements | None:
                 return None
             raise InvalidDocument(problem)
         raise InvalidDocument(f"unknown EPC scheme {scheme!r} for urn:epc:{kind}")
-    match = syntax.pattern.fullmatch(body)
-    if match is None:
-        if kind == "idpat":
-            problem = _pattern_problem(scheme, body, prefix)
-            if problem is None:
-                return None  # a valid pattern wider than one class
-            raise InvalidDocument(problem)
-        raise InvalidDocument(_diagnose(syntax, body, prefix))
-    return syntax.build(match.groups())
+    if kind == "idpat":
+        problem = _pattern_problem(scheme, body, prefix)
+        if problem is None:
+            return None  # a valid pattern wider than one class
+        raise InvalidDocument(problem)
+    raise InvalidDocument(_diagnose(syntax, body, prefix))
 
 
 # ---- GS1 key path → EPC URI (TDS §7, read backwards) ---------------------------------------

@@ -55,6 +55,7 @@ CSET39 = frozenset("#-/0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 _DIGITS = frozenset("0123456789")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_RESERVED = re.compile(r"[^A-Za-z0-9._~-]")
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})", re.ASCII)
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})", re.ASCII)
 
@@ -75,7 +76,9 @@ def gs1_check_digit(payload: str) -> int:
     """
     if not payload or not _is_ascii_digits(payload):
         raise InvalidDocument(f"a GS1 check digit needs ASCII digits, got {_shown(payload)}")
-    return -(3 * sum(map(int, payload[-1::-2])) + sum(map(int, payload[-2::-2]))) % 10
+    codes = payload.encode("ascii")  # summing bytes avoids an int() per digit; '0' is 48
+    odd, even = codes[-1::-2], codes[-2::-2]
+    return -(3 * (sum(odd) - 48 * len(odd)) + sum(even) - 48 * len(even)) % 10
 
 
 def has_valid_check_digit(number: str) -> bool:
@@ -103,7 +106,7 @@ def percent_encode(value: str) -> str:
     how GS1 Digital Link URI Syntax writes the CSET 82 characters ``! " % & ' ( ) * + , / : ; < =
     > ?``.
     """
-    if all(c in _UNRESERVED for c in value):
+    if _RESERVED.search(value) is None:
         return value
     return "".join(
         c if c in _UNRESERVED else "".join(f"%{b:02X}" for b in c.encode()) for c in value
