@@ -481,6 +481,7 @@ def test_bad_epc_uris(urn: str, message: str) -> None:
         ("https://id.gs1.org/8003/14012345000221", "filler digit 0"),
         ("https://id.gs1.org/8010/4012345abc", "GS1 character set 39"),
         ("https://id.gs1.org/about", "names no GS1 key"),
+        ("HTTPS://ID.GS1.ORG", "names no GS1 key"),
         ("x" * (MAX_IDENTIFIER_LENGTH + 1), "more than 2048"),
     ],
 )
@@ -497,6 +498,7 @@ def test_check_identifier_problems(value: str, message: str) -> None:
         "geo:52.5,13.4",
         "urn:uuid:6a3b1a7e-2b5e-4c1d-9b4f-0c1d2e3f4a5b",
         "https://id.gs1.org/01/09520123456788/21/A%2Fb?17=250101",
+        "https://id.gs1.org.example.com/about",
     ],
 )
 def test_check_identifier_accepts(value: str) -> None:
@@ -618,3 +620,58 @@ def test_any_digit_change_in_a_numeric_key_is_reported(
     changed = link[:position] + digit + link[position + 1 :]
     assert any("check digit" in p for p in check_identifier(changed))
     assert find_digital_link(changed) is not None
+
+
+def test_public_api() -> None:
+    """The names other packages may import (STYLE.md: public surface locked by a test)."""
+    from dosetrail.epcis import digital_link, epc_uri, gs1keys, identifiers
+
+    assert identifiers.__all__ == [
+        "MAX_IDENTIFIER_LENGTH",
+        "canonical_digital_link",
+        "check_identifier",
+        "digital_link_to_epc",
+        "epc_to_digital_link",
+        "normalise_epc",
+    ]
+    assert digital_link.__all__ == [
+        "CANONICAL_STEM",
+        "DigitalLink",
+        "canonical_key_path",
+        "digital_link_problems",
+        "find_digital_link",
+        "format_digital_link",
+        "parse_digital_link",
+    ]
+    assert epc_uri.__all__ == ["Elements", "format_epc_uri", "parse_epc_uri"]
+    assert gs1keys.__all__ == [
+        "AI_FORMATS",
+        "CSET39",
+        "CSET82",
+        "KEY_QUALIFIERS",
+        "SHORT_NAMES",
+        "AIFormat",
+        "ai_value_problems",
+        "check_digit_problem",
+        "gs1_check_digit",
+        "has_valid_check_digit",
+        "is_ascii_digits",
+        "percent_decode",
+        "percent_encode",
+    ]
+    for module in (digital_link, epc_uri, gs1keys, identifiers):
+        assert all(hasattr(module, name) for name in module.__all__)
+
+
+def test_tables_are_consistent() -> None:
+    from dosetrail.epcis import gs1keys
+    from dosetrail.epcis.gs1keys import AI_FORMATS, KEY_QUALIFIERS, SHORT_NAMES
+
+    qualifiers = {q for sequences in KEY_QUALIFIERS.values() for s in sequences for q in s}
+    assert set(KEY_QUALIFIERS) | qualifiers == set(AI_FORMATS)
+    assert set(SHORT_NAMES.values()) <= set(AI_FORMATS)
+    # GenSpecs Figures 7.11-1 and 7.11-2, typed out independently above
+    assert gs1keys.CSET82 == frozenset(CSET82)
+    assert len(gs1keys.CSET82) == 82
+    assert gs1keys.CSET39 == frozenset(CSET39)
+    assert len(gs1keys.CSET39) == 39

@@ -346,3 +346,28 @@ def test_errors_name_the_field() -> None:
     assert info.value.location.field == "sensorReport.type"
     with pytest.raises(InvalidDocument, match=r"no CBV 1\.x URN"):
         DISPOSITION.urn("shipping")
+
+
+def test_public_api() -> None:
+    from dosetrail.epcis import vocabulary
+
+    assert vocabulary.__all__ == [
+        "BIZ_STEP",
+        "BIZ_TRANSACTION_TYPE",
+        "COMPONENT",
+        "CURIE_PREFIXES",
+        "DISPOSITION",
+        "ERROR_REASON",
+        "FIELD_VOCABULARIES",
+        "MEASUREMENT_TYPE",
+        "SENSOR_ALERT_TYPE",
+        "SOURCE_DESTINATION_TYPE",
+        "VOCABULARIES",
+        "Vocabulary",
+        "cbv_urn_to_web_uri",
+        "expand_curie",
+        "expand_field_value",
+        "is_standard_bizstep",
+        "is_standard_disposition",
+    ]
+    assert all(hasattr(vocabulary, name) for name in vocabulary.__all__)

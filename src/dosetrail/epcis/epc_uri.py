@@ -20,7 +20,13 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from dosetrail.epcis.gs1keys import CSET39, CSET82, gs1_check_digit, percent_decode
+from dosetrail.epcis.gs1keys import (
+    CSET39,
+    CSET82,
+    gs1_check_digit,
+    is_ascii_digits,
+    percent_decode,
+)
 from dosetrail.errors import InvalidDocument
 
 __all__ = ["Elements", "format_epc_uri", "parse_epc_uri"]
@@ -325,7 +331,7 @@ def _numeric(v: str, cp_len: int, end: int, start: int = 0) -> tuple[str, str]:
 def _text_key(v: str, cp_len: int, title: str) -> tuple[str, str]:
     """Company prefix and the free text after it (GIAI, GINC, CPID)."""
     cp, ref = v[:cp_len], v[cp_len:]
-    if not (cp.isascii() and cp.isdigit()) or not ref:
+    if not is_ascii_digits(cp) or not ref:
         raise InvalidDocument(
             f"the {title} {v!r} does not start with a {cp_len}-digit GS1 Company Prefix "
             "followed by a reference"
@@ -376,17 +382,25 @@ def _dotted(v: str, n: int, end: int, start: int = 0) -> str:
     return ".".join(_numeric(v, n, end, start))
 
 
+def _from_text_key(scheme: str, title: str) -> Callable[[str, Mapping[str, str], int], str]:
+    def convert(v: str, q: Mapping[str, str], n: int) -> str:
+        cp, ref = _text_key(v, n, title)
+        return f"urn:epc:id:{scheme}:{cp}.{_esc(ref)}"
+
+    return convert
+
+
 _FROM_KEY: Mapping[str, Callable[[str, Mapping[str, str], int], str]] = {
     "00": lambda v, q, n: f"urn:epc:id:sscc:{v[1 : 1 + n]}.{v[0]}{v[1 + n : 17]}",
     "01": _from_01,
     "253": lambda v, q, n: _serialised("gdti", _dotted(v, n, 12), v[13:]),
     "255": lambda v, q, n: _serialised("sgcn", _dotted(v, n, 12), v[13:]),
-    "401": lambda v, q, n: "urn:epc:id:ginc:{}.{}".format(*map(_esc, _text_key(v, n, "GINC"))),
+    "401": _from_text_key("ginc", "GINC"),
     "402": lambda v, q, n: f"urn:epc:id:gsin:{_dotted(v, n, 16)}",
     "414": lambda v, q, n: f"urn:epc:id:sgln:{_dotted(v, n, 12)}.{_esc(q.get('254', '0'))}",
     "417": lambda v, q, n: f"urn:epc:id:pgln:{_dotted(v, n, 12)}",
     "8003": lambda v, q, n: _serialised("grai", _dotted(v, n, 13, start=1), v[14:]),
-    "8004": lambda v, q, n: "urn:epc:id:giai:{}.{}".format(*map(_esc, _text_key(v, n, "GIAI"))),
+    "8004": _from_text_key("giai", "GIAI"),
     "8006": _from_8006,
     "8010": _from_8010,
     "8017": lambda v, q, n: f"urn:epc:id:gsrnp:{_dotted(v, n, 17)}",

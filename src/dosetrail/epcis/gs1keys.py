@@ -41,6 +41,7 @@ __all__ = [
     "check_digit_problem",
     "gs1_check_digit",
     "has_valid_check_digit",
+    "is_ascii_digits",
     "percent_decode",
     "percent_encode",
 ]
@@ -60,8 +61,9 @@ _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})", re.ASCII)
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})", re.ASCII)
 
 
-def _is_ascii_digits(value: str) -> bool:
-    # str.isdigit()/isdecimal() accept any Unicode digit (e.g. "٣"); GS1 keys are ASCII only.
+def is_ascii_digits(value: str) -> bool:
+    """Whether ``value`` is non-empty and only ASCII ``0-9``: ``str.isdigit()`` alone also
+    accepts other Unicode digits (``"٣"``, ``"３"``), which never occur in a GS1 key."""
     return value.isascii() and value.isdigit()
 
 
@@ -74,7 +76,7 @@ def gs1_check_digit(payload: str) -> int:
     Raises:
         InvalidDocument: if ``payload`` is empty or not made of ASCII digits only.
     """
-    if not payload or not _is_ascii_digits(payload):
+    if not is_ascii_digits(payload):
         raise InvalidDocument(f"a GS1 check digit needs ASCII digits, got {_shown(payload)}")
     codes = payload.encode("ascii")  # summing bytes avoids an int() per digit; '0' is 48
     odd, even = codes[-1::-2], codes[-2::-2]
@@ -86,7 +88,7 @@ def has_valid_check_digit(number: str) -> bool:
 
     Returns ``False`` (never raises) for non-digits, non-ASCII digits or fewer than two digits.
     """
-    if len(number) < 2 or not _is_ascii_digits(number):
+    if len(number) < 2 or not is_ascii_digits(number):
         return False
     return gs1_check_digit(number[:-1]) == int(number[-1])
 
@@ -240,7 +242,7 @@ def ai_value_problems(ai: str, value: str, *, check_digits: bool = True) -> list
     elif len(value) != fmt.digits:
         return [f"{name} must have {fmt.digits} digits, got {len(value)}"]
     head, tail = value[: fmt.digits], value[fmt.digits :]
-    if head and not _is_ascii_digits(head):
+    if head and not is_ascii_digits(head):
         return [f"{name} must start with {fmt.digits} digits 0-9, got {_shown(head)}"]
     problems = []
     if tail and not set(tail) <= _REST_SETS[fmt.rest]:

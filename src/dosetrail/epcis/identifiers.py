@@ -161,7 +161,8 @@ def check_identifier(uri: str) -> list[str]:
         link = find_digital_link(uri)
         if link is not None:
             return [f"{_shown(uri)}: {problem}" for problem in digital_link_problems(link)]
-        if uri.lower().startswith(("https://id.gs1.org", "http://id.gs1.org")):
+        authority = uri.partition("//")[2].partition("/")[0].partition("?")[0]
+        if authority.lower() == "id.gs1.org":
             return [f"{_shown(uri)} names no GS1 key (expected e.g. /01/<GTIN>/21/<serial>)"]
         return []
     if not _ABSOLUTE_URI.match(uri):
