@@ -671,7 +671,7 @@ def test_tables_are_consistent() -> None:
     assert set(KEY_QUALIFIERS) | qualifiers == set(AI_FORMATS)
     assert set(SHORT_NAMES.values()) <= set(AI_FORMATS)
     # GenSpecs Figures 7.11-1 and 7.11-2, typed out independently above
-    assert gs1keys.CSET82 == frozenset(CSET82)
+    assert frozenset(CSET82) == gs1keys.CSET82
     assert len(gs1keys.CSET82) == 82
-    assert gs1keys.CSET39 == frozenset(CSET39)
+    assert frozenset(CSET39) == gs1keys.CSET39
     assert len(gs1keys.CSET39) == 39
