@@ -473,6 +473,7 @@ def test_bad_epc_uris(urn: str, message: str) -> None:
     [
         ("", "not an absolute URI"),
         ("shipping", "not an absolute URI"),
+        ("http", "not an absolute URI"),
         (" urn:epc:id:sgtin:4012345.012345.1", "spaces or control characters"),
         ("urn:epc:id:sgtin:4012345.012345.1\n", "spaces or control characters"),
         ("https://id.gs1.org/01/09520123456", "must have 8, 12, 13 or 14 digits, got 11"),

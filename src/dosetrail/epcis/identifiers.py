@@ -147,6 +147,15 @@ def check_identifier(uri: str) -> list[str]:
     """
     if len(uri) > MAX_IDENTIFIER_LENGTH:
         return [f"identifier has {len(uri)} characters, more than {MAX_IDENTIFIER_LENGTH}"]
+    return list(_identifier_problems(uri))
+
+
+@lru_cache(maxsize=1 << 14)
+def _identifier_problems(uri: str) -> tuple[str, ...]:
+    return tuple(_problems(uri))
+
+
+def _problems(uri: str) -> list[str]:
     if _SPACE_OR_CONTROL.search(uri):
         return [f"{_shown(uri)} contains spaces or control characters"]
     if uri[:8].lower() == "urn:epc:":
@@ -157,7 +166,7 @@ def check_identifier(uri: str) -> list[str]:
         except InvalidDocument as e:
             return [f"{_shown(uri)}: {e.message}"]
         return []
-    if uri[:4].lower() == "http":
+    if uri[:8].lower().startswith(("http://", "https://")):
         link = find_digital_link(uri)
         if link is not None:
             return [f"{_shown(uri)}: {problem}" for problem in digital_link_problems(link)]
