@@ -259,6 +259,9 @@ REFERENCE_EPCS = [
     ("urn:epc:idpat:upui:4012345.012345.*", "01/04012345123456"),
     # TDS allows any CSET 82 character to be escaped, hex in either case
     ("urn:epc:id:sgtin:4012345.011111.%41%2f", "01/04012345111118/21/A%2F"),
+    # TDS §5/§7.1: the 20-character limit is on the serial, not on its escaped form; the
+    # reference tool counts escaped characters (60 here) and leaves this URI unconverted
+    ("urn:epc:id:sgtin:4012345.011111." + "%2F" * 20, "01/04012345111118/21/" + "%2F" * 20),
     # an idpat without '*' names one EPC (TDS §8)
     ("urn:epc:idpat:sgtin:4012345.011111.9", "01/04012345111118/21/9"),
 ]
@@ -341,6 +344,7 @@ def test_canonical_digital_link(uri: str, path: str) -> None:
         "https://id.gs1.org/01/09520123456788/21/A%2",  # broken escape
         "https://id.gs1.org/01/09520123456788/21/%C3%A9",  # outside CSET 82
         "https://id.gs1.org/8013/1234567890123",  # GMN: not a key the CBV 2.0 hash keeps
+        "https://id.gs1.org/01/٠٩٥٢٠١٢٣٤٥٦٧٨٨",  # Arabic-Indic digits are not GS1 digits
         "geo:52.5,13.4",
         "https://identifiers.org/taxonomy:9606",
         "urn:epcglobal:cbv:bt:0614141073467:1152",
@@ -479,6 +483,7 @@ def test_bad_epc_uris(urn: str, message: str) -> None:
         ("https://id.gs1.org/01/09520123456", "must have 8, 12, 13 or 14 digits, got 11"),
         ("https://id.gs1.org/00/09520123456", "must have 18 digits, got 11"),
         ("https://id.gs1.org/01/095201234567ab", "must start with 14 digits"),
+        ("https://id.gs1.org/00/１２３４５６７８９０１２３４５６７８", "must start with 18 digits"),
         ("https://id.gs1.org/8003/14012345000221", "filler digit 0"),
         ("https://id.gs1.org/8010/4012345abc", "GS1 character set 39"),
         ("https://id.gs1.org/about", "names no GS1 key"),
@@ -644,7 +649,7 @@ def test_public_api() -> None:
         "format_digital_link",
         "parse_digital_link",
     ]
-    assert epc_uri.__all__ == ["Elements", "format_epc_uri", "parse_epc_uri"]
+    assert epc_uri.__all__ == ["format_epc_uri", "parse_epc_uri"]
     assert gs1keys.__all__ == [
         "AI_FORMATS",
         "CSET39",
@@ -652,6 +657,7 @@ def test_public_api() -> None:
         "KEY_QUALIFIERS",
         "SHORT_NAMES",
         "AIFormat",
+        "Elements",
         "ai_value_problems",
         "check_digit_problem",
         "gs1_check_digit",

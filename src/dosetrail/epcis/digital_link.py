@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from dosetrail.epcis.gs1keys import (
     KEY_QUALIFIERS,
     SHORT_NAMES,
+    Elements,
     ai_value_problems,
     percent_decode,
     percent_encode,
@@ -52,7 +53,7 @@ _ZERO_SUPPRESSED_GTIN = frozenset((8, 12, 13))
 class DigitalLink:
     """The key path of a GS1 Digital Link URI: ``(AI, value)`` pairs, key first, values decoded."""
 
-    elements: tuple[tuple[str, str], ...]
+    elements: Elements
 
     @property
     def key(self) -> str:
@@ -71,7 +72,7 @@ class DigitalLink:
         key_ai, key_value = self.elements[0]
         if key_ai == "01" and len(key_value) in _ZERO_SUPPRESSED_GTIN:
             key_value = key_value.zfill(14)
-        kept: tuple[tuple[str, str], ...] = ((key_ai, key_value),)
+        kept: Elements = ((key_ai, key_value),)
         for ai in _FINEST.get(key_ai, ()):
             value = self.value(ai)
             if value is not None:
@@ -84,7 +85,7 @@ class DigitalLink:
         return format_digital_link(self.elements, stem)
 
 
-def format_digital_link(elements: tuple[tuple[str, str], ...], stem: str = CANONICAL_STEM) -> str:
+def format_digital_link(elements: Elements, stem: str = CANONICAL_STEM) -> str:
     """``stem`` + ``/AI/value`` for each pair, values percent-encoded canonically."""
     return stem + "".join([f"/{ai}/{percent_encode(value)}" for ai, value in elements])
 

@@ -23,16 +23,14 @@ from dataclasses import dataclass
 from dosetrail.epcis.gs1keys import (
     CSET39,
     CSET82,
+    Elements,
     gs1_check_digit,
     is_ascii_digits,
     percent_decode,
 )
 from dosetrail.errors import InvalidDocument
 
-__all__ = ["Elements", "format_epc_uri", "parse_epc_uri"]
-
-Elements = tuple[tuple[str, str], ...]
-"""A GS1 key path: ``(AI, value)`` pairs, primary key first, values unescaped."""
+__all__ = ["format_epc_uri", "parse_epc_uri"]
 
 
 # ---- EPC URI components (TDS §5) -----------------------------------------------------------

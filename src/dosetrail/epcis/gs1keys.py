@@ -37,6 +37,7 @@ __all__ = [
     "KEY_QUALIFIERS",
     "SHORT_NAMES",
     "AIFormat",
+    "Elements",
     "ai_value_problems",
     "check_digit_problem",
     "gs1_check_digit",
@@ -45,6 +46,9 @@ __all__ = [
     "percent_decode",
     "percent_encode",
 ]
+
+Elements = tuple[tuple[str, str], ...]
+"""A GS1 key path: ``(AI, value)`` pairs, primary key first, values without URI escapes."""
 
 CSET82 = frozenset(
     "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
