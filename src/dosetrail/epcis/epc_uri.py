@@ -128,16 +128,13 @@ def _grai(g: tuple[str, ...]) -> Elements:
     return (("8003", "0" + _cd(_company(g[0], g[1], 12, "asset type")) + serial),)
 
 
+def _plain(ai: str, digits: int, what: str) -> Callable[[tuple[str, ...]], Elements]:
+    """Builder of a key that is company prefix + reference + check digit (GSRN, GSIN, PGLN)."""
+    return lambda g: ((ai, _cd(_company(g[0], g[1], digits, what))),)
+
+
 def _giai(g: tuple[str, ...]) -> Elements:
     return (("8004", _prefixed(g[0], g[1], 30, "individual asset reference", CSET82)),)
-
-
-def _gsrn(g: tuple[str, ...]) -> Elements:
-    return (("8018", _cd(_company(g[0], g[1], 17, "service reference"))),)
-
-
-def _gsrnp(g: tuple[str, ...]) -> Elements:
-    return (("8017", _cd(_company(g[0], g[1], 17, "service reference"))),)
 
 
 def _gdti(g: tuple[str, ...]) -> Elements:
@@ -161,10 +158,6 @@ def _ginc(g: tuple[str, ...]) -> Elements:
     return (("401", _prefixed(g[0], g[1], 30, "consignment reference", CSET82)),)
 
 
-def _gsin(g: tuple[str, ...]) -> Elements:
-    return (("402", _cd(_company(g[0], g[1], 16, "shipper reference"))),)
-
-
 def _itip(g: tuple[str, ...]) -> Elements:
     itip = ("8006", _gtin(g[0], g[1]) + g[2] + g[3])
     if len(g) == 4:
@@ -177,10 +170,6 @@ def _upui(g: tuple[str, ...]) -> Elements:
     if len(g) == 2:
         return (gtin,)
     return (gtin, ("235", _text(g[2], 28, "third-party serial (TPX)")))
-
-
-def _pgln(g: tuple[str, ...]) -> Elements:
-    return (("417", _cd(_company(g[0], g[1], 12, "party reference"))),)
 
 
 def _lgtin(g: tuple[str, ...]) -> Elements:
@@ -221,16 +210,16 @@ _ID = {
     "sgln": _Syntax.of(_sgln, _CP, "N0:location reference", "X:extension"),
     "grai": _Syntax.of(_grai, _CP, "N0:asset type", "X:serial"),
     "giai": _Syntax.of(_giai, _CP, "X:individual asset reference"),
-    "gsrn": _Syntax.of(_gsrn, _CP, "N:service reference"),
-    "gsrnp": _Syntax.of(_gsrnp, _CP, "N:service reference"),
+    "gsrn": _Syntax.of(_plain("8018", 17, "service reference"), _CP, "N:service reference"),
+    "gsrnp": _Syntax.of(_plain("8017", 17, "service reference"), _CP, "N:service reference"),
     "gdti": _Syntax.of(_gdti, _CP, "N0:document type", "X:serial"),
     "cpi": _Syntax.of(_cpi, _CP, "Y:component/part reference", "N:serial"),
     "sgcn": _Syntax.of(_sgcn, _CP, "N0:coupon reference", "N:serial"),
     "ginc": _Syntax.of(_ginc, _CP, "X:consignment reference"),
-    "gsin": _Syntax.of(_gsin, _CP, "N:shipper reference"),
+    "gsin": _Syntax.of(_plain("402", 16, "shipper reference"), _CP, "N:shipper reference"),
     "itip": _Syntax.of(_itip, _CP, _IR, "P:piece", "P:total", "X:serial"),
     "upui": _Syntax.of(_upui, _CP, _IR, "X:third-party serial (TPX)"),
-    "pgln": _Syntax.of(_pgln, _CP, "N0:party reference"),
+    "pgln": _Syntax.of(_plain("417", 12, "party reference"), _CP, "N0:party reference"),
     "gid": _Syntax.of(_no_key, "N:manager number", "N:object class", "N:serial"),
 }
 _CLASS = {"lgtin": _Syntax.of(_lgtin, _CP, _IR, "X:lot")}
