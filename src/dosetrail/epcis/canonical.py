@@ -32,7 +32,7 @@ from dosetrail.epcis.structure import (
     TYPED_LIST_ITEM,
 )
 from dosetrail.epcis.timestamps import canonical_time
-from dosetrail.epcis.vocabulary import expand
+from dosetrail.epcis.vocabulary import cbv_urn_to_web_uri, expand_curie, expand_field_value
 from dosetrail.errors import MalformedInput
 
 __all__ = ["HASH_VERSION", "digest", "hash_id", "hash_id_from_digest", "prehash"]
@@ -45,20 +45,7 @@ _NI_SUFFIX = f"?ver={HASH_VERSION}"
 _EXCLUDED = frozenset(
     {"type", "recordTime", "eventID", "errorDeclaration", "@context", "comment", "rdfs:comment"}
 )
-_CBV_URNS = (
-    ("urn:epcglobal:cbv:bizstep:", "https://ref.gs1.org/cbv/BizStep-"),
-    ("urn:epcglobal:cbv:disp:", "https://ref.gs1.org/cbv/Disp-"),
-    ("urn:epcglobal:cbv:btt:", "https://ref.gs1.org/cbv/BTT-"),
-    ("urn:epcglobal:cbv:sdt:", "https://ref.gs1.org/cbv/SDT-"),
-    ("urn:epcglobal:cbv:er:", "https://ref.gs1.org/cbv/ER-"),
-)
-_CURIES = (("gs1:", "https://gs1.org/voc/"), ("cbv:", "https://ref.gs1.org/cbv/"))
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_TYPED_VOCAB = {
-    "bizTransactionList": "bizTransactionType",
-    "sourceList": "sourceDestType",
-    "destinationList": "sourceDestType",
-}
 
 
 # -- values --------------------------------------------------------------------------------------
@@ -90,13 +77,7 @@ def canonical_value(raw: str) -> str:
     value = raw.strip()
     if not value:
         return value
-    for curie, uri in _CURIES:
-        if value.startswith(curie):
-            value = uri + value[len(curie) :]
-            break
-    if "urn:epcglobal:cbv:" in value:
-        for urn, uri in _CBV_URNS:
-            value = value.replace(urn, uri)
+    value = cbv_urn_to_web_uri(expand_curie(value))
     if value[0] in "+-.0123456789" and _NUMBER.fullmatch(value):
         return _number(value)
     if value.startswith(("urn:epc:", "http")):
@@ -108,9 +89,13 @@ def _value(value: Any) -> str:
     return canonical_value(value if type(value) is str else _text(value))
 
 
-def _vocab(kind: str) -> Callable[[Any], str]:
+@lru_cache(maxsize=64)
+def _vocab(field: str) -> Callable[[Any], str]:
+    """Values of ``field`` (a JSON field path such as ``sourceList.type``): bare terms of the
+    field's CBV vocabulary become Web URIs, as the JSON-LD ``@context`` scopes them."""
+
     def render(value: Any) -> str:
-        return canonical_value(expand(kind, _text(value).strip()))
+        return canonical_value(expand_field_value(field, _text(value).strip()))
 
     return render
 
@@ -185,8 +170,9 @@ class _Renderer:
     def persistent(self, name: str, value: Any) -> str:
         if not isinstance(value, dict):
             return ""
-        disp = _vocab("disposition")
-        body = "".join(self.leaf(k, value[k], disp) for k in ("set", "unset") if k in value)
+        body = "".join(
+            self.leaf(k, value[k], _vocab(f"{name}.{k}")) for k in ("set", "unset") if k in value
+        )
         return name + body if body else ""
 
     def location(self, name: str, value: Any) -> str:
@@ -245,7 +231,7 @@ class _Renderer:
         return [self.generic(name, value)]
 
     def typed_list(self, name: str, value: Any) -> str:
-        item, vocab = TYPED_LIST_ITEM[name], _vocab(_TYPED_VOCAB[name])
+        item, vocab = TYPED_LIST_ITEM[name], _vocab(f"{name}.type")
         pieces = []
         for entry in value if isinstance(value, list) else [value]:
             if not isinstance(entry, dict):
@@ -289,8 +275,8 @@ _ORDER: tuple[tuple[str, _Field], ...] = (
     ("outputQuantityList", _Renderer.quantities),
     ("action", _Renderer.text),
     ("transformationID", _Renderer.text),
-    ("bizStep", lambda r, n, v: r.leaf(n, v, _vocab("bizStep"))),
-    ("disposition", lambda r, n, v: r.leaf(n, v, _vocab("disposition"))),
+    ("bizStep", lambda r, n, v: r.leaf(n, v, _vocab(n))),
+    ("disposition", lambda r, n, v: r.leaf(n, v, _vocab(n))),
     ("persistentDisposition", _Renderer.persistent),
     ("readPoint", _Renderer.location),
     ("bizLocation", _Renderer.location),
@@ -303,8 +289,10 @@ _QUANTITY_FIELDS = (("epcClass", _value), ("quantity", _value), ("uom", _value))
 def _sensor_format(field: str) -> Callable[[Any], str]:
     if "time" in field.lower():
         return _time
-    special = {"type": "measurementType", "exception": "sensorAlertType", "component": "component"}
-    return _vocab(special[field]) if field in special else _value
+    return _vocab(f"sensorReport.{field}") if field in _SENSOR_VOCAB_FIELDS else _value
+
+
+_SENSOR_VOCAB_FIELDS = ("type", "exception", "component")
 
 
 _METADATA_FIELDS = tuple((f, _sensor_format(f)) for f in SENSOR_METADATA_FIELDS)

@@ -16,24 +16,11 @@ from dosetrail.epcis.document import Event
 from dosetrail.epcis.identifiers import check_identifier
 from dosetrail.epcis.structure import ACTIONS, EVENT_TYPES, TYPED_LIST_ITEM, is_extension_key
 from dosetrail.epcis.timestamps import TimestampError, parse_offset, parse_time
-from dosetrail.epcis.vocabulary import is_term
+from dosetrail.epcis.vocabulary import FIELD_VOCABULARIES, VOCABULARIES, Vocabulary
 
 __all__ = ["check_event"]
 
 _UOM = re.compile(r"[0-9A-Z]{2,3}")
-_CBV_URN = re.compile(r"urn:epcglobal:cbv:(bizstep|disp|btt|sdt|er):(.*)")
-_URN_KIND = {
-    "bizstep": "bizStep",
-    "disp": "disposition",
-    "btt": "bizTransactionType",
-    "sdt": "sourceDestType",
-    "er": "errorReason",
-}
-_TYPED_VOCAB = {
-    "bizTransactionList": "bizTransactionType",
-    "sourceList": "sourceDestType",
-    "destinationList": "sourceDestType",
-}
 _EPC_LISTS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
 _QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
 
@@ -53,18 +40,19 @@ def _check(event: Event, prefixes: dict[str, str]) -> Iterator[Found]:
         yield from _what(event, etype)
     for name in ("bizStep", "disposition"):
         if name in event:
-            yield from _vocab_value(name, event[name], name)
+            yield from _vocab_value(name, event[name], FIELD_VOCABULARIES[name])
     pd = event.get("persistentDisposition")
     if isinstance(pd, dict):
         for key in ("set", "unset"):
             for i, value in enumerate(_as_list(pd.get(key, []))):
-                yield from _vocab_value(f"persistentDisposition.{key}[{i}]", value, "disposition")
+                vocab = FIELD_VOCABULARIES[f"persistentDisposition.{key}"]
+                yield from _vocab_value(f"persistentDisposition.{key}[{i}]", value, vocab)
     for name, item in TYPED_LIST_ITEM.items():
         for i, entry in enumerate(_as_list(event.get(name, []))):
             if isinstance(entry, dict):
                 if "type" in entry:
-                    kind = _TYPED_VOCAB[name]
-                    yield from _vocab_value(f"{name}[{i}].type", entry["type"], kind)
+                    vocab = FIELD_VOCABULARIES[f"{name}.type"]
+                    yield from _vocab_value(f"{name}[{i}].type", entry["type"], vocab)
                 if name != "bizTransactionList":
                     yield from _identifier(f"{name}[{i}].{item}", entry.get(item))
     yield from _identifiers(event)
@@ -110,7 +98,8 @@ def _times(event: Event) -> Iterator[Found]:
         else:
             yield from _time("errorDeclaration.declarationTime", err["declarationTime"])
         if "reason" in err:
-            yield from _vocab_value("errorDeclaration.reason", err["reason"], "errorReason")
+            vocab = FIELD_VOCABULARIES["errorDeclaration.reason"]
+            yield from _vocab_value("errorDeclaration.reason", err["reason"], vocab)
 
 
 # -- what ----------------------------------------------------------------------------------------
@@ -235,26 +224,32 @@ def _sensors(event: Event) -> Iterator[Found]:
             if "time" in report:
                 yield from _time(f"{field}.time", report["time"])
             if "type" in report:
-                yield from _vocab_value(f"{field}.type", report["type"], "measurementType")
+                vocab = FIELD_VOCABULARIES["sensorReport.type"]
+                yield from _vocab_value(f"{field}.type", report["type"], vocab)
             for key in ("value", "minValue", "maxValue", "meanValue", "sDev"):
                 if key in report and _decimal(report[key]) is None:
                     yield f"{field}.{key}", f"{report[key]!r} is not a number"
 
 
 # -- vocabulary and names --------------------------------------------------------------------------
-def _vocab_value(field: str, value: Any, kind: str) -> Iterator[Found]:
-    """CBV 2.0 §7: a bare term or a CBV URN must name a standard term; else any absolute URI."""
+def _vocab_value(field: str, value: Any, vocab: Vocabulary) -> Iterator[Found]:
+    """CBV 2.0 §7: a bare term, a CBV URN or a URI in the CBV namespace must name a standard
+    term of the field's vocabulary; any other absolute URI is a user vocabulary and fine."""
     if not isinstance(value, str) or not value.strip():
         yield field, "must be a non-empty string"
         return
-    urn = _CBV_URN.fullmatch(value)
-    if urn:
-        if _URN_KIND[urn.group(1)] != kind:
-            yield field, f"{value!r} is a CBV {_URN_KIND[urn.group(1)]} value, not a {kind}"
-        elif not is_term(kind, urn.group(2)):
-            yield field, f"{urn.group(2)!r} is not a standard CBV {kind}"
-    elif ":" not in value and not is_term(kind, value):
-        yield field, f"{value!r} is not a standard CBV {kind} (use a term or an absolute URI)"
+    if vocab.is_standard(value):
+        return
+    if ":" not in value:
+        yield field, f"{value!r} is not a standard CBV {vocab.name} (use a term or a URI)"
+        return
+    other = next((v for v in VOCABULARIES if v is not vocab and v.is_standard(value)), None)
+    if other is not None and value.startswith(("urn:epcglobal:cbv:", "https://ref.gs1.org/")):
+        yield field, f"{value!r} is a CBV {other.name} value, not a {vocab.name}"
+    elif (vocab.urn_prefix and value.startswith(vocab.urn_prefix)) or (
+        value.startswith(vocab.web_prefix) and vocab.web_prefix.endswith("-")
+    ):
+        yield field, f"{value!r} is not a standard CBV {vocab.name}"
 
 
 def _prefixes(value: Any, prefixes: dict[str, str], path: str) -> Iterator[Found]:

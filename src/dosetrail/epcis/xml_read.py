@@ -30,7 +30,7 @@ from dosetrail.epcis.structure import (
     TYPED_LIST_ITEM,
     Kind,
 )
-from dosetrail.epcis.vocabulary import compact
+from dosetrail.epcis.vocabulary import compact_field_value as compact
 from dosetrail.errors import Location, MalformedInput, NotEpcis
 
 __all__ = ["XmlReader", "number"]
@@ -66,18 +66,8 @@ _WRAPPERS = frozenset({"extension", "baseExtension"})
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 # Standard vocabulary values are written as bare JSON-LD terms (``shipping``), as the JSON binding
-# requires; CBV 1.x URNs and Web URIs of standard terms both map to them.
-_TEXT_VOCAB = {"bizStep": "bizStep", "disposition": "disposition"}
-_TYPED_VOCAB = {
-    "bizTransactionList": "bizTransactionType",
-    "sourceList": "sourceDestType",
-    "destinationList": "sourceDestType",
-}
-_SENSOR_VOCAB = {
-    "type": "measurementType",
-    "exception": "sensorAlertType",
-    "component": "component",
-}
+# requires; CBV 1.x URNs and Web URIs of standard terms both map to them (compact_field_value).
+_SENSOR_VOCAB_FIELDS = ("type", "exception", "component")
 
 
 def number(text: str) -> int | float | str:
@@ -256,9 +246,7 @@ class XmlReader:
         return convert(self, name, el)
 
     def _text(self, name: str, el: etree._Element) -> str:
-        text = (el.text or "").strip()
-        kind = _TEXT_VOCAB.get(name)
-        return compact(kind, text) if kind else text
+        return compact(name, (el.text or "").strip())
 
     def _epc_list(self, _name: str, el: etree._Element) -> list[str]:
         return [(c.text or "").strip() for c in _children(el)]
@@ -286,7 +274,7 @@ class XmlReader:
             entry: dict[str, Any] = {}
             for key, value in item.attrib.items():
                 if key == "type":
-                    entry[key] = compact(_TYPED_VOCAB[name], value.strip())
+                    entry[key] = compact(f"{name}.type", value.strip())
                 else:
                     entry[self.qname(key) if _local(key)[0] else key] = value
             entry[field] = (item.text or "").strip()
@@ -306,7 +294,7 @@ class XmlReader:
                 _add(out, self.qname(child.tag), self.generic(child))
             else:
                 text = (child.text or "").strip()
-                out.setdefault(local, []).append(compact("disposition", text))
+                out.setdefault(local, []).append(compact(f"persistentDisposition.{local}", text))
         return out
 
     def _sensor_list(self, _name: str, el: etree._Element) -> list[dict[str, Any]]:
@@ -335,8 +323,8 @@ class XmlReader:
                 out[self.qname(key)] = value
             elif local in SENSOR_NUMBER_FIELDS:
                 out[local] = number(value.strip())
-            elif local in _SENSOR_VOCAB:
-                out[local] = compact(_SENSOR_VOCAB[local], value.strip())
+            elif local in _SENSOR_VOCAB_FIELDS:
+                out[local] = compact(f"sensorReport.{local}", value.strip())
             elif local == "booleanValue":
                 out[local] = {"true": True, "1": True, "false": False, "0": False}.get(
                     value.strip(), value
@@ -359,7 +347,7 @@ class XmlReader:
             elif local == "correctiveEventIDs":
                 out[local] = [(c.text or "").strip() for c in _children(child)]
             elif local == "reason":
-                out[local] = compact("errorReason", (child.text or "").strip())
+                out[local] = compact("errorDeclaration.reason", (child.text or "").strip())
             else:
                 out[local] = (child.text or "").strip()
         return out

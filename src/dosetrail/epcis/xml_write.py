@@ -33,23 +33,20 @@ from dosetrail.epcis.structure import (
     XML_ORDER,
     Kind,
 )
-from dosetrail.epcis.vocabulary import expand
+from dosetrail.epcis.vocabulary import FIELD_VOCABULARIES
 from dosetrail.epcis.xml_read import XML_NS
 from dosetrail.errors import InvalidDocument, Location
 
 __all__ = ["to_xml_bytes"]
 
-_TYPED_VOCAB = {
-    "bizTransactionList": "bizTransactionType",
-    "sourceList": "sourceDestType",
-    "destinationList": "sourceDestType",
-}
-_SENSOR_VOCAB = {
-    "type": "measurementType",
-    "exception": "sensorAlertType",
-    "component": "component",
-}
+_SENSOR_VOCAB_FIELDS = ("type", "exception", "component")
 _SKIP = frozenset({"@context", "comment", "rdfs:comment"})
+
+
+def expand(field: str, value: str) -> str:
+    """A bare JSON-LD term of ``field``'s vocabulary as the Web URI XML needs; else unchanged."""
+    vocab = FIELD_VOCABULARIES.get(field)
+    return vocab.web_prefix + value if vocab is not None and value in vocab.terms else value
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -203,9 +200,7 @@ class _Writer:
     def standard(self, parent: etree._Element, key: str, value: Any) -> None:
         kind = FIELD_KINDS[key]
         if kind is Kind.TEXT:
-            vocab = {"bizStep": "bizStep", "disposition": "disposition"}.get(key)
-            text = _text(value)
-            etree.SubElement(parent, key).text = expand(vocab, text) if vocab else text
+            etree.SubElement(parent, key).text = expand(key, _text(value))
         elif kind is Kind.EPC_LIST:
             el = etree.SubElement(parent, key)
             for epc in _as_list(value):
@@ -228,7 +223,7 @@ class _Writer:
                     continue
                 item = etree.SubElement(el, item_name)
                 if "type" in entry:
-                    item.set("type", expand(_TYPED_VOCAB[key], _text(entry["type"])))
+                    item.set("type", expand(f"{key}.type", _text(entry["type"])))
                 item.text = _text(entry.get(item_name, ""))
         elif kind is Kind.LOCATION:
             if not isinstance(value, dict):
@@ -240,7 +235,7 @@ class _Writer:
             el = etree.SubElement(parent, key)
             for field in ("unset", "set"):
                 for disp in _as_list(value.get(field, []) if isinstance(value, dict) else []):
-                    etree.SubElement(el, field).text = expand("disposition", _text(disp))
+                    etree.SubElement(el, field).text = expand(f"{key}.{field}", _text(disp))
         elif kind is Kind.SENSOR_LIST:
             self.sensors(etree.SubElement(parent, key), _as_list(value))
         elif kind is Kind.ERROR_DECLARATION:
@@ -249,7 +244,7 @@ class _Writer:
             if "declarationTime" in value:
                 etree.SubElement(el, "declarationTime").text = _text(value["declarationTime"])
             if "reason" in value:
-                text = expand("errorReason", _text(value["reason"]))
+                text = expand("errorDeclaration.reason", _text(value["reason"]))
                 etree.SubElement(el, "reason").text = text
             if "correctiveEventIDs" in value:
                 ids = etree.SubElement(el, "correctiveEventIDs")
@@ -281,8 +276,8 @@ class _Writer:
                 self.generic(el, key, value)
                 continue
             text = _text(value)
-            if key in _SENSOR_VOCAB:
-                text = expand(_SENSOR_VOCAB[key], text)
+            if key in _SENSOR_VOCAB_FIELDS:
+                text = expand(f"sensorReport.{key}", text)
             el.set(self.tag(key), text)
 
     def extensions(self, el: etree._Element, obj: dict[str, Any], known: tuple[str, ...]) -> None:
