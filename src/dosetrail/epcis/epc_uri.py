@@ -16,6 +16,8 @@ upui). ``gid`` and the non-GS1 schemes (usdod, adi, bic, imovn) are accepted but
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -90,7 +92,9 @@ def _prefixed(cp: str, ref: str, longest: int, what: str, charset: frozenset[str
     return cp + _text(ref, longest - len(cp), what, charset)
 
 
+@lru_cache(maxsize=1 << 12)
 def _cd(digits: str) -> str:
+    """``digits`` with their check digit. Cached: a campaign has few GTINs and many serials."""
     return digits + str(gs1_check_digit(digits))
 
 

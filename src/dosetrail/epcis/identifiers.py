@@ -27,6 +27,7 @@ from dosetrail.epcis.digital_link import (
     format_digital_link,
 )
 from dosetrail.epcis.epc_uri import format_epc_uri, parse_epc_uri
+from dosetrail.epcis.gs1keys import gs1_check_digit
 from dosetrail.errors import InvalidDocument, Location
 
 __all__ = [
@@ -124,8 +125,24 @@ def normalise_epc(uri: str) -> str:
     return _normalise_epc(uri)
 
 
+# The common case, an SGTIN whose serial needs no escaping, skips the general grammar: every vial
+# has its own serial (cache misses), but a campaign has few GTINs (the check digit is cached).
+_PLAIN_SGTIN = re.compile(r"urn:epc:id:sgtin:([0-9]{6,12})\.([0-9]{1,7})\.([A-Za-z0-9._-]{1,20})")
+
+
+@lru_cache(maxsize=1 << 12)
+def _gtin14(cp: str, ir: str) -> str:
+    """GTIN-14 from company prefix and indicator + item reference (TDS §7.1)."""
+    digits = ir[0] + cp + ir[1:]
+    return digits + str(gs1_check_digit(digits))
+
+
 @lru_cache(maxsize=1 << 16)
 def _normalise_epc(uri: str) -> str:
+    plain = _PLAIN_SGTIN.fullmatch(uri)
+    if plain is not None and len(plain.group(1)) + len(plain.group(2)) == 13:
+        cp, ir, serial = plain.groups()
+        return f"https://id.gs1.org/01/{_gtin14(cp, ir)}/21/{serial}"
     if uri.startswith("urn:epc:"):
         try:
             elements = parse_epc_uri(uri)
