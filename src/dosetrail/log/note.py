@@ -147,7 +147,7 @@ class Signer:
     @classmethod
     def from_key(cls, skey: str) -> Signer:
         """Parse ``PRIVATE+KEY+<name>+<hash>+<base64(0x01 ‖ seed)>``; check the key hash."""
-        parts = skey.strip().split("+")
+        parts = skey.strip().split("+", 4)
         if len(parts) != 5 or parts[0] != "PRIVATE" or parts[1] != "KEY":
             raise MalformedInput("not a private note key (PRIVATE+KEY+name+hash+key)")
         _, _, name, hash_hex, b64 = parts
@@ -317,7 +317,7 @@ def _parse_sig_line(line: str, n: int) -> Signature:
 
 def parse_verifier_key(vkey: str) -> tuple[str, int, bytes]:
     """Split ``name+hash+base64(alg ‖ key)`` into (name, algorithm byte, key); check the hash."""
-    parts = vkey.split("+")
+    parts = vkey.split("+", 2)
     if len(parts) != 3:
         raise MalformedInput(f"verifier key {vkey!r} is not of the form name+hash+base64")
     name, hash_hex, b64 = parts
