@@ -11,8 +11,8 @@ import pytest
 from dosetrail.errors import MalformedInput
 from dosetrail.log.checkpoint import Checkpoint, sign_checkpoint
 from dosetrail.log.cosignature import (
-    Cosigner,
     CosignatureVerifier,
+    Cosigner,
     cosignature_message,
     cosignature_timestamp,
 )

@@ -1,4 +1,4 @@
-"""C2SP signed-note with Ed25519, checked against golang.org/x/mod/sumdb/note's published vectors."""
+"""C2SP signed-note with Ed25519, checked against golang.org/x/mod/sumdb/note vectors."""
 
 from __future__ import annotations
 

@@ -45,9 +45,13 @@ def test_append_returns_consecutive_indices(engine: Engine) -> None:
 
 
 def test_append_is_part_of_the_callers_transaction(engine: Engine) -> None:
-    with pytest.raises(RuntimeError), write_tx(engine) as conn:
-        append_entries(conn, [b"lost"])
-        raise RuntimeError("the ledger failed to store its events")
+    def failing_capture() -> None:
+        with write_tx(engine) as conn:
+            append_entries(conn, [b"lost"])
+            raise RuntimeError("the ledger failed to store its events")
+
+    with pytest.raises(RuntimeError):
+        failing_capture()
     assert _append(engine, [b"kept"]) == 0  # the rolled-back index is reused: nothing leaked
     assert count_rows(engine, log_entry) == 1
 
@@ -163,5 +167,5 @@ def test_uninitialised_log_is_a_storage_error(tmp_path: object) -> None:
 
     eng = open_engine(sqlite_url(tmp_path / "x.db"))  # type: ignore[operator]
     metadata.create_all(eng)
-    with pytest.raises(StorageError, match="not initialised"), write_tx(eng) as conn:
+    with write_tx(eng) as conn, pytest.raises(StorageError, match="not initialised"):
         append_entries(conn, [b"a"])
