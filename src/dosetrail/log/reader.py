@@ -8,7 +8,7 @@ partial tile only grows, so a cached tile stays valid for every tree size it cov
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from dosetrail.errors import NotFound
 from dosetrail.log.merkle import consistency_proof, inclusion_proof, tree_root
@@ -49,23 +49,25 @@ class LogReader:
         return bytes(data)
 
     def root(self, size: int) -> bytes:
-        with read_tx(self._engine) as conn:
-            return tree_root(size, self._hashes(conn, size))
+        return tree_root(size, self._hashes(size))
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
         """RFC 9162 §2.1.3.1 proof that entry ``index`` is in the tree of ``size``."""
         if not 0 <= index < size:
             raise NotFound(f"log entry {index} is not in a tree of size {size}")
-        with read_tx(self._engine) as conn:
-            return inclusion_proof(index, size, self._hashes(conn, size))
+        return inclusion_proof(index, size, self._hashes(size))
 
     def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
         """RFC 9162 §2.1.4.1 proof that tree ``old_size`` is a prefix of tree ``new_size``."""
         if not 0 <= old_size <= new_size:
             raise NotFound(f"no consistency proof from size {old_size} to size {new_size}")
-        with read_tx(self._engine) as conn:
-            return consistency_proof(old_size, new_size, self._hashes(conn, new_size))
+        return consistency_proof(old_size, new_size, self._hashes(new_size))
 
-    def _hashes(self, conn: Connection, size: int) -> TileHashes:
-        # A missing tile (size beyond what is integrated) is a StorageError from the fetcher.
-        return TileHashes(tile_fetcher(conn), size, self._cache)
+    def _hashes(self, size: int) -> TileHashes:
+        # Only a cache miss touches the database; a missing tile (a size beyond what is
+        # integrated) is a StorageError from the fetcher.
+        return TileHashes(self._fetch, size, self._cache)
+
+    def _fetch(self, level: int, index: int, width: int) -> tuple[int, bytes]:
+        with read_tx(self._engine) as conn:
+            return tile_fetcher(conn)(level, index, width)

@@ -195,14 +195,16 @@ def read_entries(conn: Connection, start: int, end: int, batch: int = 4096) -> I
         pos = stop
 
 
+_TILE_QUERY = sa.select(log_tile.c.width, log_tile.c.hashes).where(
+    log_tile.c.level == sa.bindparam("level"), log_tile.c.idx == sa.bindparam("idx")
+)
+
+
 def tile_fetcher(conn: Connection) -> TileFetcher:
     """Fetch tile trees from ``log_tile`` through ``conn`` (see :class:`TileHashes`)."""
-    query = sa.select(log_tile.c.width, log_tile.c.hashes).where(
-        log_tile.c.level == sa.bindparam("level"), log_tile.c.idx == sa.bindparam("idx")
-    )
 
     def fetch(level: int, index: int, width: int) -> tuple[int, bytes]:
-        row = conn.execute(query, {"level": level, "idx": index}).first()
+        row = conn.execute(_TILE_QUERY, {"level": level, "idx": index}).first()
         if row is None or row.width < width:
             raise StorageError(
                 f"tile {level}/{index} of width {width} is not stored: "

@@ -15,7 +15,6 @@ a directory, later HTTP), keeping recently used tiles in a bounded :class:`TileC
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
@@ -170,24 +169,22 @@ def source_fetcher(source: TileSource) -> TileFetcher:
 
 
 class TileCache:
-    """A bounded LRU of tile trees keyed by ``(level, index)``."""
+    """A bounded cache of tile trees keyed by ``(level, index)``, evicting the oldest first."""
 
     def __init__(self, max_tiles: int = 4096) -> None:
         self.max_tiles = max_tiles
-        self._tiles: OrderedDict[tuple[int, int], tuple[int, bytes]] = OrderedDict()
+        self._tiles: dict[tuple[int, int], tuple[int, bytes]] = {}
 
     def get(self, key: tuple[int, int], width: int) -> tuple[int, bytes] | None:
         hit = self._tiles.get(key)
-        if hit is None or hit[0] < width:
-            return None
-        self._tiles.move_to_end(key)
-        return hit
+        return None if hit is None or hit[0] < width else hit
 
     def put(self, key: tuple[int, int], value: tuple[int, bytes]) -> None:
-        self._tiles[key] = value
-        self._tiles.move_to_end(key)
-        while len(self._tiles) > self.max_tiles:
-            self._tiles.popitem(last=False)
+        tiles = self._tiles
+        tiles.pop(key, None)
+        tiles[key] = value
+        while len(tiles) > self.max_tiles:
+            del tiles[next(iter(tiles))]
 
     def clear(self) -> None:
         self._tiles.clear()
