@@ -13,7 +13,7 @@ import traceback
 
 import typer
 
-from dosetrail.commands import epcis
+from dosetrail.commands import epcis, log, witness
 from dosetrail.errors import DosetrailError
 
 app = typer.Typer(
@@ -25,6 +25,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(epcis.app, name="epcis")
+app.add_typer(log.app, name="log")
+app.add_typer(witness.app, name="witness")
 
 _options = {"verbose": False}
 
