@@ -21,11 +21,14 @@ from pathlib import Path
 import orjson
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _util import emit, run_child  # noqa: E402
-
+from _util import emit, run_child
 
 CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
-STEPS = [("shipping", "in_transit"), ("receiving", "in_progress"), ("storing", "sellable_accessible")]
+STEPS = [
+    ("shipping", "in_transit"),
+    ("receiving", "in_progress"),
+    ("storing", "sellable_accessible"),
+]
 
 
 def _event(i: int) -> dict[str, object]:

@@ -16,11 +16,10 @@ upui). ``gid`` and the non-GS1 schemes (usdod, adi, bic, imovn) are accepted but
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from dosetrail.epcis.gs1keys import (
     CSET39,
