@@ -11,7 +11,17 @@ import pytest
 from dosetrail.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFORMANCE = Path(os.environ.get("DOSETRAIL_CONFORMANCE", ROOT.parent / "shared" / "conformance"))
+
+
+def _conformance() -> Path:
+    """``../shared/conformance`` beside the checkout (or DOSETRAIL_CONFORMANCE, or /work/shared)."""
+    candidates = [ROOT.parent / "shared" / "conformance", Path("/work/shared/conformance")]
+    if "DOSETRAIL_CONFORMANCE" in os.environ:
+        candidates.insert(0, Path(os.environ["DOSETRAIL_CONFORMANCE"]))
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+CONFORMANCE = _conformance()
 EPCIS = CONFORMANCE / "epcis"
 HASH_VECTORS = EPCIS / "hash"
 GS1 = EPCIS / "gs1"
