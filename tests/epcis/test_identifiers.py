@@ -39,8 +39,8 @@ from dosetrail.epcis.identifiers import (
 )
 from dosetrail.epcis.vocabulary import BIZ_STEP
 from dosetrail.errors import InvalidDocument
+from tests.conftest import HASH_VECTORS
 
-HASH_VECTORS = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "epcis" / "hash"
 EVENT_TYPES = frozenset(
     (
         "ObjectEvent",

@@ -32,8 +32,8 @@ from dosetrail.epcis.vocabulary import (
     is_standard_disposition,
 )
 from dosetrail.errors import InvalidDocument
+from tests.conftest import EPCIS
 
-EPCIS = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "epcis"
 CONTEXTS = EPCIS / "gs1" / "context"
 HASH_VECTORS = EPCIS / "hash"
 
