@@ -13,8 +13,8 @@ import traceback
 
 import typer
 
-from dosetrail.commands import epcis, log, witness
-from dosetrail.errors import DosetrailError
+from dosetrail.commands import epcis, ledger, log, witness
+from dosetrail.errors import DosetrailError, InvalidDocument
 
 app = typer.Typer(
     name="dosetrail",
@@ -24,6 +24,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+app.command("init")(ledger.init)
+app.add_typer(ledger.party_app, name="party")
+app.command("capture")(ledger.capture)
 app.add_typer(epcis.app, name="epcis")
 app.add_typer(log.app, name="log")
 app.add_typer(witness.app, name="witness")
@@ -34,8 +37,13 @@ _options = {"verbose": False}
 @app.callback()
 def _root(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show tracebacks on errors."),
+    db: str | None = typer.Option(
+        None, "--db", help="Database URL (default: SQLite in DOSETRAIL_HOME; or DOSETRAIL_DB)."
+    ),
 ) -> None:
     _options["verbose"] = verbose
+    if db:
+        os.environ["DOSETRAIL_DB"] = db
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         if _options["verbose"]:
             traceback.print_exc()
         _err(f"error: {e}")
+        if isinstance(e, InvalidDocument) and len(e.problems) > 1:
+            for problem in e.problems:
+                _err(f"  {problem}")
         code = e.exit_code
     except KeyboardInterrupt:
         _err("interrupted")

@@ -45,6 +45,7 @@ class Document:
     query: dict[str, Any] = field(default_factory=dict)
     context: Any = field(default_factory=lambda: [EPCIS_CONTEXT_URL])  # as written
     name: str = "<document>"
+    event_lines: list[int] = field(default_factory=list)  # XML: source line of each event
 
     def prefixes(self) -> dict[str, str]:
         """Prefix map for expanding names: the standard context's, overridden by the document's."""

@@ -67,7 +67,14 @@ def read_document(source: Source, name: str | None = None) -> Document:
     if isinstance(stream, _XmlStream):
         reader = stream.reader
         return Document(
-            events, reader.namespaces, reader.kind, reader.header, reader.query, [], name
+            events,
+            reader.namespaces,
+            reader.kind,
+            reader.header,
+            reader.query,
+            [],
+            name,
+            reader.event_lines,
         )
     assert isinstance(stream, _JsonStream)
     return stream.document

@@ -12,13 +12,32 @@ import re
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-__all__ = ["TimestampError", "canonical_time", "parse_offset", "parse_time"]
+__all__ = [
+    "TimestampError",
+    "canonical_time",
+    "from_micros",
+    "parse_offset",
+    "parse_time",
+    "to_micros",
+]
 
 _STAMP = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.(\d+))?"
     r"(?:([Zz])|([+-])(\d\d):(\d\d))?"
 )
 _OFFSET = re.compile(r"([+-])(\d\d):(\d\d)")
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_micros(stamp: datetime) -> int:
+    """Microseconds since the Unix epoch (exact, also before 1970)."""
+    return (stamp - _EPOCH) // timedelta(microseconds=1)
+
+
+def from_micros(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=micros)
 
 
 class TimestampError(ValueError):

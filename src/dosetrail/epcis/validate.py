@@ -28,7 +28,13 @@ from dosetrail.epcis.rules import check_event
 from dosetrail.epcis.schemas import json_schema, xml_schema
 from dosetrail.errors import InvalidDocument, Location, NotEpcis, Problem
 
-__all__ = ["ValidationReport", "event_problems", "require_valid", "validate"]
+__all__ = [
+    "ValidationReport",
+    "event_problems",
+    "require_valid",
+    "validate",
+    "xsd_problems",
+]
 
 _XSD_LIMIT = 256 << 20  # parse larger XML documents without XSD (streaming rules only)
 _ELEMENT = re.compile(r"Element '([^']+)'")
@@ -134,7 +140,7 @@ def validate(source: Source, name: str | None = None) -> ValidationReport:
         report.problems.extend(_document_problems(source, name))
     else:
         lines = getattr(getattr(stream, "reader", None), "event_lines", [])
-        report.problems.extend(_xsd_problems(source, name, lines, report.notes))
+        report.problems.extend(xsd_problems(source, name, lines, report.notes))
     return report
 
 
@@ -178,7 +184,11 @@ def _without_events(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def _xsd_problems(source: Source, name: str, lines: list[int], notes: list[str]) -> list[Problem]:
+def xsd_problems(
+    source: Source, name: str, lines: list[int], notes: list[str] | None = None
+) -> list[Problem]:
+    """XSD problems of an XML document, placed in the event whose source lines hold them."""
+    notes = [] if notes is None else notes
     size = len(source) if isinstance(source, bytes) else source.stat().st_size
     if size > _XSD_LIMIT:
         notes.append(f"XSD not applied: document larger than {_XSD_LIMIT >> 20} MiB")

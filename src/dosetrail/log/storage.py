@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from dosetrail.errors import MalformedInput, StorageError
 from dosetrail.log.tiles import MAX_ENTRY_SIZE, TileFetcher
+from dosetrail.store.db import migrate
 from dosetrail.store.engine import write_tx
 from dosetrail.store.schema import metadata
 
@@ -96,10 +97,11 @@ def default_origin() -> str:
 def init_log(engine: Engine, origin: str | None = None) -> str:
     """Create the log tables and the head row if missing; return the log's origin.
 
-    Idempotent; ``origin`` is only used when the log is new (the lead adds Alembic later).
+    Idempotent; ``origin`` is only used when the log is new. The schema itself comes from the
+    ledger's migrations (:func:`dosetrail.store.db.migrate`).
     """
+    migrate(engine)
     try:
-        metadata.create_all(engine, tables=[log_head, log_entry, log_tile, log_checkpoint])
         with write_tx(engine) as conn:
             existing = conn.execute(sa.select(log_head.c.origin)).scalar_one_or_none()
             if existing is not None:

@@ -1,0 +1,69 @@
+"""The ledger as one object: database, log and keys of a ``DOSETRAIL_HOME``.
+
+This is the Python API the CLI and the server share; every method is one unit of work with its
+own transaction(s).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+
+from dosetrail.home import Home
+from dosetrail.log.checkpoint import Checkpoint
+from dosetrail.log.integrate import integrate
+from dosetrail.log.keys import open_log
+from dosetrail.log.note import Signer
+from dosetrail.store.capture import CaptureResult, capture_document
+from dosetrail.store.parties import Party, add_party, list_parties
+
+__all__ = ["Ledger"]
+
+
+@dataclass(slots=True)
+class Ledger:
+    home: Home
+    engine: Engine
+    origin: str
+    operator: Signer
+
+    @classmethod
+    def open(cls, home: Home | None = None) -> Ledger:
+        """Open (creating or upgrading if needed) the ledger of ``home``."""
+        home = home or Home.from_env()
+        log = open_log(home)
+        return cls(home, log.engine, log.origin, log.signer)
+
+    def add_party(self, name: str, role: str, pubkey: str | None = None) -> Party:
+        return add_party(self.engine, self.home.keys_dir, name, role, pubkey)
+
+    def parties(self) -> list[Party]:
+        return list_parties(self.engine)
+
+    def capture(
+        self,
+        data: bytes,
+        party: str,
+        *,
+        name: str = "<document>",
+        signature: bytes | None = None,
+        received: int | None = None,
+    ) -> CaptureResult:
+        """Validate, sign and store one EPCIS document; see :mod:`dosetrail.store.capture`."""
+        return capture_document(
+            self.engine,
+            self.home.keys_dir,
+            data,
+            party,
+            name=name,
+            signature=signature,
+            received=received,
+        )
+
+    def integrate(self) -> Checkpoint:
+        """Extend the log's tiles to every committed entry and sign a new checkpoint."""
+        return integrate(self.engine, self.operator)
+
+    def close(self) -> None:
+        self.engine.dispose()
