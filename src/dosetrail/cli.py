@@ -27,6 +27,8 @@ app = typer.Typer(
 app.command("init")(ledger.init)
 app.add_typer(ledger.party_app, name="party")
 app.command("capture")(ledger.capture)
+app.command("query")(ledger.query)
+app.command("trace")(ledger.trace)
 app.add_typer(epcis.app, name="epcis")
 app.add_typer(log.app, name="log")
 app.add_typer(witness.app, name="witness")

@@ -14,19 +14,9 @@ from sqlalchemy.engine import Engine
 from dosetrail.log.note import Signer
 from dosetrail.log.storage import init_log
 from dosetrail.store.engine import open_engine, sqlite_url
+from tests.conftest import skip_or_fail
 
 ORIGIN = "test.dosetrail.local/log"
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() == "true"
-
-
-def skip_or_fail(reason: str) -> None:
-    """Skip with ``reason`` on a developer machine; fail in CI, where everything must run."""
-    if in_ci():
-        pytest.fail(f"{reason} (CI=true: this test must run)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
+import orjson
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from dosetrail.errors import NotFound
+from dosetrail.epcis.document import EPCIS_CONTEXT_URL
+from dosetrail.epcis.timestamps import from_micros
+from dosetrail.errors import MalformedInput, NotFound
 from dosetrail.store.ledger import Ledger
 from dosetrail.store.roles import ROLE_RULES, ROLES
 
@@ -83,3 +87,85 @@ def capture(
             _err.print(f"  duplicate: event {index} {hash_id}")
     checkpoint = ledger.integrate()
     typer.echo(f"log size {checkpoint.size}, root {checkpoint.root.hex()[:16]}…")
+
+
+def query(
+    params: Annotated[
+        list[str] | None,
+        typer.Argument(help="EPCIS query parameters as NAME=VALUE (e.g. EQ_bizStep=shipping)."),
+    ] = None,
+    all_pages: Annotated[
+        bool, typer.Option("--all", help="Follow nextPageToken to the end.")
+    ] = False,
+    per_page: Annotated[int, typer.Option("--per-page", help="Events per page.")] = 100,
+) -> None:
+    """Run an EPCIS 2.0 query and print the result as a JSON-LD EPCISQueryDocument."""
+    parsed: dict[str, list[str]] = {}
+    for item in params or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise MalformedInput(f"{item!r} is not NAME=VALUE")
+        parsed.setdefault(name, []).append(value)
+    ledger = Ledger.open()
+    events: list[dict[str, object]] = []
+    token: str | None = None
+    while True:
+        page = ledger.query({**parsed, **({"nextPageToken": [token]} if token else {})}, per_page)
+        events.extend(e.event for e in page.events)
+        token = page.next_page_token
+        if not all_pages or token is None:
+            break
+    results: dict[str, object] = {
+        "queryName": "SimpleEventQuery",
+        "resultsBody": {"eventList": events},
+    }
+    doc: dict[str, object] = {
+        "@context": [EPCIS_CONTEXT_URL],
+        "type": "EPCISQueryDocument",
+        "schemaVersion": "2.0",
+        "creationDate": _now(),
+        "epcisBody": {"queryResults": results},
+    }
+    if token:
+        doc["nextPageToken"] = token
+    sys.stdout.buffer.write(
+        orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    )
+
+
+def _now() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def trace(
+    epc: Annotated[str, typer.Argument(help="EPC URI or Digital Link of a vial, case or pallet.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Follow one object through every custody step, with each event's log index."""
+    steps = Ledger.open().trace(epc)
+    if not steps:
+        raise NotFound(f"no events name {epc}")
+    if as_json:
+        sys.stdout.buffer.write(
+            orjson.dumps([s.as_json() for s in steps], option=orjson.OPT_INDENT_2)
+        )
+        return
+    table = Table(
+        "time (UTC)", "log", "event", "bizStep", "where", "via", title=f"custody of {epc}"
+    )
+    for s in steps:
+        when = f"{from_micros(s.event_time):%Y-%m-%d %H:%M}"
+        step = (s.biz_step or "").rsplit("-", 1)[-1] if s.biz_step else "—"
+        what = f"{s.event_type.removesuffix('Event')} {s.action or ''}".strip()
+        where = s.location_name or s.location or "—"
+        via = "itself" if s.via == _canon(epc) else f"in {s.via.rsplit('/', 1)[-1]}"
+        table.add_row(when, str(s.log_index), what, step, where, via)
+    Console().print(table)
+
+
+def _canon(epc: str) -> str:
+    from dosetrail.epcis.identifiers import normalise_epc
+
+    return normalise_epc(epc.strip())

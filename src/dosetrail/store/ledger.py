@@ -6,6 +6,7 @@ own transaction(s).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
@@ -16,7 +17,10 @@ from dosetrail.log.integrate import integrate
 from dosetrail.log.keys import open_log
 from dosetrail.log.note import Signer
 from dosetrail.store.capture import CaptureResult, capture_document
+from dosetrail.store.engine import read_tx
 from dosetrail.store.parties import Party, add_party, list_parties
+from dosetrail.store.query import QueryPage, run_query
+from dosetrail.store.trace import Step, trace
 
 __all__ = ["Ledger"]
 
@@ -64,6 +68,16 @@ class Ledger:
     def integrate(self) -> Checkpoint:
         """Extend the log's tiles to every committed entry and sign a new checkpoint."""
         return integrate(self.engine, self.operator)
+
+    def query(self, params: Mapping[str, str | Sequence[str]], per_page: int = 100) -> QueryPage:
+        """One page of an EPCIS query; see :mod:`dosetrail.store.query`."""
+        with read_tx(self.engine) as conn:
+            return run_query(conn, params, per_page=per_page)
+
+    def trace(self, epc: str) -> list[Step]:
+        """The chain of custody of ``epc``; see :mod:`dosetrail.store.trace`."""
+        with read_tx(self.engine) as conn:
+            return trace(conn, epc)
 
     def close(self) -> None:
         self.engine.dispose()
