@@ -13,7 +13,7 @@ import traceback
 
 import typer
 
-from dosetrail.commands import epcis
+from dosetrail.commands import epcis, simulate
 from dosetrail.errors import DosetrailError
 
 app = typer.Typer(
@@ -25,6 +25,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(epcis.app, name="epcis")
+app.command("simulate")(simulate.command)
 
 _options = {"verbose": False}
 

@@ -52,7 +52,10 @@ def make_plan(country: Country) -> Plan:
                 vials[0] += each
                 vials[1] += each
             reserve = math.ceil(vials[0] * COUNTY_RESERVE / VIALS_PER_CASE)
-            cases = (math.ceil(vials[0] / VIALS_PER_CASE) + reserve, math.ceil(vials[1] / 50))
+            cases = (
+                math.ceil(vials[0] / VIALS_PER_CASE) + reserve,
+                math.ceil(vials[1] / VIALS_PER_CASE),
+            )
             plan.county_cases[county.code] = cases
             prov[0] += cases[0]
             prov[1] += cases[1]

@@ -8,6 +8,7 @@ monitor counting the shelf would find (stock plus vials written off but kept).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from dosetrail.sim import events as ev
@@ -23,8 +24,8 @@ __all__ = ["schedule", "site_reality"]
 
 def schedule(engine: Engine) -> None:
     t = engine.timeline
-    engine.at(t.short_expiry, lambda d: expire(engine, d))
-    engine.at(t.close, lambda d: count(engine, d))
+    engine.at(t.short_expiry, partial(expire, engine))
+    engine.at(t.close, partial(count, engine))
 
 
 def expire(engine: Engine, day: int) -> None:
@@ -41,16 +42,14 @@ def expire(engine: Engine, day: int) -> None:
 
 
 def count(engine: Engine, day: int) -> None:
-    product = engine.catalogue.product
     nothing = [(_product_class(engine), 0)]
     for site in engine.stores() + engine.all_facilities():
         if not site.active:
             continue
         books = site.stock.runs() + [(s, n) for s, n in site.phantom]
-        quantities = engine.lot_quantities(books) or nothing
+        quantities = [(c, q) for c, q in engine.lot_quantities(books) if q] or nothing
         time, key = engine.when(day, 1020, site.offset)
         engine.emit(site.key, day, key, ev.stock_count(time, site.offset, site.sgln, quantities))
-    del product
 
 
 def _product_class(engine: Engine) -> str:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from dosetrail.sim import events as ev
 from dosetrail.sim.adversary import Excursion
+from dosetrail.sim.stock import run_vials
 
 if TYPE_CHECKING:
     from dosetrail.sim.engine import Engine, Transport
@@ -77,11 +78,14 @@ def _site_day(engine: Engine, site: Site, day: int, rng: random.Random) -> None:
     if excursion is not None:
         _shape(raw, excursion)
         window = raw[excursion.start : excursion.end]
+        held = site.stock.runs()
+        hit = run_vials(held)
         if excursion.peak < 0:
-            hit = engine.mark_damage(site.stock.runs(), 9)
+            engine.mark_damage(held, 9)
         else:
             stage = heat_stage(window, site.interval)
-            hit = engine.mark_damage(site.stock.runs(), stage) if stage > 1 else 0
+            if stage > 1:
+                engine.mark_damage(held, stage)
         if excursion.anomaly is not None:
             anomaly = engine.truth.anomalies[excursion.anomaly]
             anomaly.details.setdefault("vialsExposed", 0)
@@ -99,8 +103,16 @@ def _site_day(engine: Engine, site: Site, day: int, rng: random.Random) -> None:
         calm = series(rng, excursion.end - excursion.start, site.setpoint, site.setpoint, 0.1)
         values[excursion.start : excursion.end] = [round(v, 1) for v in calm]
     time, key = engine.when(day, 1440 - site.interval, site.offset)
-    event = ev.sensor_report(time, site.offset, site.logger, shown, values, site.interval,
-                             read_point=site.storage, biz_location=site.sgln)
+    event = ev.sensor_report(
+        time,
+        site.offset,
+        site.logger,
+        shown,
+        values,
+        site.interval,
+        read_point=site.storage,
+        biz_location=site.sgln,
+    )
     engine.emit(site.key, day, key, event, tags)
 
 
@@ -110,6 +122,7 @@ def _transport_day(engine: Engine, transport: Transport, day: int, rng: random.R
     transport.temperature = raw[-1]
     values = [round(v, 1) for v in raw]
     time, key = engine.when(day, 1425, transport.offset)
-    event = ev.sensor_report(time, transport.offset, transport.device, times, values, 15,
-                             epcs=transport.epcs)
+    event = ev.sensor_report(
+        time, transport.offset, transport.device, times, values, 15, epcs=transport.epcs
+    )
     engine.emit(transport.party.key, day, key, event)

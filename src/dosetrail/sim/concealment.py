@@ -49,8 +49,13 @@ class ColdBreach(Injection):
             freeze = self.rng.random() < 0.2
             peak = self.rng.uniform(-3.0, -0.5) if freeze else self.rng.uniform(14.0, 28.0)
             anomaly = engine.truth.new("cold-breach", mode, site.sgln, site.key)
-            anomaly.details.update({"damage": "freeze" if freeze else "heat",
-                                    "date": engine.clock.date(day), "logger": site.logger})
+            anomaly.details.update(
+                {
+                    "damage": "freeze" if freeze else "heat",
+                    "date": engine.clock.date(day),
+                    "logger": site.logger,
+                }
+            )
             start = self.rng.uniform(0.15, 0.45)
             hours = self.rng.uniform(6, 20)
             self.plan[(site.key, day)] = (anomaly.id, mode, peak, start, hours)
@@ -93,16 +98,18 @@ class Backdate(Injection):
         for site in self.rng.sample(real, _count(self.intensity, len(real))):
             rnd = 1 + self.rng.randrange(2)
             days = list(t.session_days(rnd))
-            late = days[-self.rng.randint(1, min(4, len(days))):]
+            late = days[-self.rng.randint(1, min(4, len(days))) :]
             capture = days[-1] + self.rng.randint(14, 35)
             padded = self.rng.random() < 0.5
             mode = "late_padded" if padded else "late"
             anomaly = engine.truth.new("backdate", mode, site.sgln, site.key)
-            anomaly.details.update({
-                "captureDay": engine.clock.date(capture),
-                "sessionDays": [engine.clock.date(d) for d in late],
-                "document": f"epcis/{site.key}/{engine.clock.date(capture)}.jsonld",
-            })
+            anomaly.details.update(
+                {
+                    "captureDay": engine.clock.date(capture),
+                    "sessionDays": [engine.clock.date(d) for d in late],
+                    "document": f"epcis/{site.key}/{engine.clock.date(capture)}.jsonld",
+                }
+            )
             for day in late:
                 self.window[(site.key, day)] = (anomaly.id, capture, padded)
 
@@ -116,9 +123,10 @@ class Backdate(Injection):
         anomaly = engine.truth.anomalies[anomaly_id]
         if padded and claim.waste > 1 and claim.tallies:
             moved = claim.waste - 1
-            group, dose, n = max(claim.tallies, key=lambda t: t[2])
-            claim.tallies = [(g, d, c + moved if (g, d) == (group, dose) else c)
-                             for g, d, c in claim.tallies]
+            group, dose, _ = max(claim.tallies, key=lambda t: t[2])
+            claim.tallies = [
+                (g, d, c + moved if (g, d) == (group, dose) else c) for g, d, c in claim.tallies
+            ]
             claim.waste = 1
             anomaly.doses += moved
         else:

@@ -56,15 +56,19 @@ class DiversionInjection(Injection):
             have = plan.county_cases[county.code][rnd - 1]
             cases = min(goal - done, max(1, round(have * self.rng.uniform(0.1, 0.4))))
             done += cases
-            mode = self.rng.choices(("facility_cover", "wastage_cover", "receipt_short"),
-                                    (0.5, 0.3, 0.2))[0]
+            mode = self.rng.choices(
+                ("facility_cover", "wastage_cover", "receipt_short"), (0.5, 0.3, 0.2)
+            )[0]
             pick = DESTINATIONS[self.rng.randrange(len(DESTINATIONS))]
             number = len(engine.truth.anomalies) + 1
-            destination = {"id": f"https://dosetrail.org/sim/offbook/{pick['kind']}-{number}",
-                           **pick}
+            destination = {
+                "id": f"https://dosetrail.org/sim/offbook/{pick['kind']}-{number}",
+                **pick,
+            }
             anomaly = engine.truth.new("diversion", mode, store.sgln, store.key)
-            anomaly.details.update({"round": rnd, "casesPlanned": cases,
-                                    "destination": destination})
+            anomaly.details.update(
+                {"round": rnd, "casesPlanned": cases, "destination": destination}
+            )
             if mode == "receipt_short":
                 self.at_receipt[(store.key, rnd)] = (anomaly.id, cases, destination)
                 continue
@@ -76,9 +80,14 @@ class DiversionInjection(Injection):
                 anomaly.details["registerPadded"] = register
                 self.burn[cover.key] = (anomaly.id, rnd, register)
             reason = self.rng.choice(("breakage", "heat"))
-            diversion = Diversion(anomaly.id, cases, mode, destination,
-                                  cover.key if cover and mode == "facility_cover" else None,
-                                  reason)
+            diversion = Diversion(
+                anomaly.id,
+                cases,
+                mode,
+                destination,
+                cover.key if cover and mode == "facility_cover" else None,
+                reason,
+            )
             if mode == "wastage_cover":
                 anomaly.details["reason"] = reason
             self.at_issue.setdefault((store.key, rnd), []).append(diversion)

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dosetrail.sim import events as ev
 from dosetrail.sim.adversary import Adversary
 from dosetrail.sim.campaign import Plan
 from dosetrail.sim.commodities import VIALS_PER_CASE, Catalogue
@@ -29,7 +28,7 @@ from dosetrail.sim.timeline import Clock, Timeline
 from dosetrail.sim.truth import Truth
 from dosetrail.sim.writer import Sink
 
-__all__ = ["Engine", "Transport"]
+__all__ = ["Counters", "Engine", "Transport", "World"]
 
 Action = Callable[[int], None]
 
@@ -115,9 +114,7 @@ class Engine:
                     party, county.store_ref, county.lat, county.lon, county=county
                 )
                 self.facilities[county.code] = [
-                    self._site(
-                        self.parties[f.key], f.ref, f.lat, f.lon, facility=f, county=county
-                    )
+                    self._site(self.parties[f.key], f.ref, f.lat, f.lon, facility=f, county=county)
                     for f in county.facilities
                 ]
 
@@ -140,7 +137,7 @@ class Engine:
     def when(self, day: int, minute: int, offset: str) -> tuple[str, int]:
         return self.clock.stamp(day, minute, offset), Clock.key(day, minute, offset)
 
-    def emit(
+    def emit(  # noqa: PLR0917
         self,
         party: str,
         day: int,
@@ -233,6 +230,3 @@ def _gln(pgln: str) -> str:
 
     body = pgln.rsplit(":", 1)[1].replace(".", "")
     return body + str(gs1_check_digit(body))
-
-
-__all__ += ["World", "ev"]

@@ -30,8 +30,11 @@ if TYPE_CHECKING:
 
 __all__ = ["Clone", "Ghost", "Inflated", "pad_claim"]
 
-_BLACK_MARKET = {"id": "https://dosetrail.org/sim/offbook/market", "kind": "sold",
-                 "name": "sold on the informal market"}
+_BLACK_MARKET = {
+    "id": "https://dosetrail.org/sim/offbook/market",
+    "kind": "sold",
+    "name": "sold on the informal market",
+}
 
 
 def _count(intensity: float, n: int) -> int:
@@ -50,8 +53,9 @@ def pad_claim(claim: Claim, extra: int, rng: random.Random, mix: tuple[float, ..
     counts = {(g, d): n for g, d, n in claim.tallies}
     for group, n in zip(AGE_GROUPS, split_groups(rng.random, extra, mix), strict=True):
         counts[(group, dose)] = counts.get((group, dose), 0) + n
-    claim.tallies = [(g, d, n) for (g, d), n in sorted(counts.items(), key=lambda i: (i[0][1],
-                                                                                      i[0][0]))]
+    claim.tallies = [
+        (g, d, n) for (g, d), n in sorted(counts.items(), key=lambda i: (i[0][1], i[0][0]))
+    ]
 
 
 def _vials_for(doses: int, waste: float) -> int:
@@ -77,8 +81,10 @@ class Ghost(Injection):
     def prepare(self, engine: Engine) -> None:
         for key, sgln in self.ghosts:
             anomaly = engine.truth.new("ghost", "facility", sgln, key)
-            anomaly.details["destination"] = {**_BLACK_MARKET, "id": _BLACK_MARKET["id"] + "/"
-                                              + key}
+            anomaly.details["destination"] = {
+                **_BLACK_MARKET,
+                "id": _BLACK_MARKET["id"] + "/" + key,
+            }
             engine.paper_only[key] = anomaly.id
         real = [s for s in engine.all_facilities() if s.key not in engine.paper_only]
         rounds = [engine.timeline.session_days(1), engine.timeline.session_days(2)]
@@ -156,8 +162,9 @@ class Inflated(Injection):
             pad = self.rng.uniform(0.1, 0.3)
             register = self.rng.random() < 0.5
             anomaly = engine.truth.new("inflated", mode, site.sgln, site.key)
-            anomaly.details.update({"pad": round(pad, 3), "registerPadded": register,
-                                    "vialsWrittenOffButKept": 0})
+            anomaly.details.update(
+                {"pad": round(pad, 3), "registerPadded": register, "vialsWrittenOffButKept": 0}
+            )
             self.targets[site.key] = (anomaly.id, mode, pad, register)
 
     def claim(self, engine: Engine, true: TrueSession, claim: Claim) -> None:
@@ -169,8 +176,15 @@ class Inflated(Injection):
         if mode == "padded":
             wanted = sum(5 * math.ceil(n * (1 + pad) / 5) for _, _, n in claim.tallies if n)
         else:
-            wanted = max(claim.total, round(facility.target * 0.95 / engine.timeline.round_days
-                                            * (0.7 if true.post else 1.0)))
+            wanted = max(
+                claim.total,
+                round(
+                    facility.target
+                    * 0.95
+                    / engine.timeline.round_days
+                    * (0.7 if true.post else 1.0)
+                ),
+            )
         extra = wanted - claim.total
         if extra <= 0:
             return
@@ -181,8 +195,16 @@ class Inflated(Injection):
         anomaly.doses += extra
 
 
-def _extend(engine: Engine, site: Site, claim: Claim, extra: int, rng: random.Random, *,
-            keep: bool, anomaly: str) -> None:
+def _extend(
+    engine: Engine,
+    site: Site,
+    claim: Claim,
+    extra: int,
+    rng: random.Random,
+    *,
+    keep: bool,
+    anomaly: str,
+) -> None:
     """Pad ``claim`` by ``extra`` doses, listing more real vials as opened (kept on the shelf
     if ``keep``) so that reported open-vial waste stays near 6 %."""
     facility = site.facility
@@ -195,9 +217,10 @@ def _extend(engine: Engine, site: Site, claim: Claim, extra: int, rng: random.Ra
             site.retained.extend(runs)
         claim.epcs = claim.epcs + engine.run_epcs(runs)
         record = engine.truth.anomalies[anomaly]
-        record.details["vialsWrittenOffButKept"] = (
-            record.details.get("vialsWrittenOffButKept", 0) + sum(n for _, n in runs)
-        )
+        record.epcs += engine.run_epcs(runs)
+        record.details["vialsWrittenOffButKept"] = record.details.get(
+            "vialsWrittenOffButKept", 0
+        ) + sum(n for _, n in runs)
     claim.waste = max(0, len(claim.epcs) * DOSES_PER_VIAL - claim.total)
     if claim.waste == 0 and claim.total > len(claim.epcs) * DOSES_PER_VIAL:
         over = claim.total - len(claim.epcs) * DOSES_PER_VIAL
@@ -227,13 +250,18 @@ class Clone(Injection):
             return
         for site in self.rng.sample(real, _count(self.intensity, len(real) - 1)):
             others = [s for s in real if s is not site and s.county is site.county] or [
-                s for s in real if s is not site]
+                s for s in real if s is not site
+            ]
             source = others[self.rng.randrange(len(others))]
             mode = "fabricated" if self.rng.random() < 0.6 else "counterfeit"
             anomaly = engine.truth.new("clone", mode, site.sgln, site.key)
             anomaly.details["serialsFrom"] = source.sgln
-            self.targets[site.key] = {"anomaly": anomaly.id, "source": source, "mode": mode,
-                                      "sessions": self.rng.randint(2, 4)}
+            self.targets[site.key] = {
+                "anomaly": anomaly.id,
+                "source": source,
+                "mode": mode,
+                "sessions": self.rng.randint(2, 4),
+            }
 
     def claim(self, engine: Engine, true: TrueSession, claim: Claim) -> None:
         target = self.targets.get(true.site.key)

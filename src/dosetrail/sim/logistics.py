@@ -9,23 +9,27 @@ by the sender and a receiving (+ unpacking, storing) record by the receiver, joi
 sender's despatch advice (``desadv``).
 """
 
+# ruff: noqa: PLR0917 - step functions take the facts of one real step, in EPCIS field order
+
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import TYPE_CHECKING
 
 from dosetrail.sim import events as ev
 from dosetrail.sim.commodities import CASES_PER_PALLET, VIALS_PER_CASE
-from dosetrail.sim.geography import distance_days
+from dosetrail.sim.distribution import issue_county
+from dosetrail.sim.engine import Transport
+from dosetrail.sim.geography import County, distance_days
 from dosetrail.sim.gs1 import BORDER, CARRIER, DONOR
 from dosetrail.sim.parties import KOREA
-from dosetrail.sim.stock import Run
 
 if TYPE_CHECKING:
     from dosetrail.sim.engine import Engine
     from dosetrail.sim.sites import Site
 
-__all__ = ["schedule"]
+__all__ = ["issue_central", "receive_store", "schedule", "ship_store"]
 
 CONTAINER_PALLETS = 20
 LOT_CASES = 600
@@ -37,12 +41,20 @@ def schedule(engine: Engine) -> None:
     for tranche, days, rnd in (("A", t.production_a, 1), ("B", t.production_b, 2)):
         total = engine.plan.tranche_cases(rnd)
         first = total // 2
-        engine.at(days[0], lambda d, tr=tranche, n=first: produce(engine, d, tr, n))
-        engine.at(days[1], lambda d, tr=tranche, n=total - first: produce(engine, d, tr, n))
-    engine.at(t.ship_a, lambda d: export_sea(engine, d))
-    engine.at(t.ship_b, lambda d: export_rail(engine, d))
+        engine.at(days[0], partial(_produce, engine, tranche, first))
+        engine.at(days[1], partial(_produce, engine, tranche, total - first))
+    engine.at(t.ship_a, partial(export_sea, engine))
+    engine.at(t.ship_b, partial(export_rail, engine))
     for rnd, wave in ((1, t.wave1), (2, t.wave2)):
-        engine.at(wave, lambda d, r=rnd: issue_central(engine, d, r))
+        engine.at(wave, partial(_wave, engine, rnd))
+
+
+def _produce(engine: Engine, tranche: str, cases: int, day: int) -> None:
+    produce(engine, day, tranche, cases)
+
+
+def _wave(engine: Engine, rnd: int, day: int) -> None:
+    issue_central(engine, day, rnd)
 
 
 # -- production -----------------------------------------------------------------------------------
@@ -85,7 +97,7 @@ def produce(engine: Engine, day: int, tranche: str, cases: int) -> None:
         engine.export[tranche].append((sscc, chunk))
 
 
-# -- international legs -----------------------------------------------------------------------------
+# -- international legs ---------------------------------------------------------------------
 def _donor_ship(engine: Engine, day: int, pallets: list[tuple[str, list[int]]]) -> str:
     donor = engine.parties["donor"]
     central = engine.central
@@ -122,7 +134,7 @@ def export_sea(engine: Engine, day: int) -> None:
         time, key = engine.when(t.arrive_a, 600, KOREA)
         event = ev.transit(time, KOREA, epcs, "entering_exiting", nampo, desadv)
         engine.emit(port.key, t.arrive_a, key, event)
-        engine.at(t.central_a, lambda d, cn=container, da=desadv: _into_central(engine, d, cn, da))
+        engine.at(t.central_a, partial(_into_central, engine, container, desadv))
 
 
 def export_rail(engine: Engine, day: int) -> None:
@@ -149,18 +161,16 @@ def export_rail(engine: Engine, day: int) -> None:
         time, key = engine.when(t.border_b, 690, KOREA)
         event = ev.transit(time, KOREA, epcs, "entering_exiting", crossing, desadv)
         engine.emit(border.key, t.border_b, key, event)
-        engine.at(t.central_b, lambda d, w=wagon, da=desadv: _into_central(engine, d, w, da))
+        engine.at(t.central_b, partial(_into_central, engine, wagon, desadv))
 
 
 def engine_transport(
     engine: Engine, party: str, device: str, epcs: list[str], first: int, last: int, offset: str
-) -> object:
-    from dosetrail.sim.engine import Transport
-
+) -> Transport:
     return Transport(engine.parties[party], device, epcs, first, last, offset)
 
 
-def _into_central(engine: Engine, day: int, pallets: list[tuple[str, list[int]]], da: str) -> None:
+def _into_central(engine: Engine, pallets: list[tuple[str, list[int]]], da: str, day: int) -> None:
     donor = engine.parties["donor"]
     source = (donor.pgln, donor.pgln, donor.site or "")
     receive_store(engine, engine.central, day, pallets, da, source)
@@ -222,9 +232,18 @@ def ship_store(
     time, key = engine.when(day, 540, offset)
     epcs = [p for p, _ in pallets]
     engine.emit(site.key, day, key, ev.ship(time, offset, epcs, desadv, source, destination))
-    engine.at(
-        arrival, lambda d: receive_store(engine, target, d, pallets, desadv, source)
-    )
+    engine.at(arrival, partial(_arrive, engine, target, pallets, desadv, source))
+
+
+def _arrive(
+    engine: Engine,
+    target: Site,
+    pallets: list[tuple[str, list[int]]],
+    desadv: str,
+    source: tuple[str, str, str],
+    day: int,
+) -> None:
+    receive_store(engine, target, day, pallets, desadv, source)
 
 
 def issue_central(engine: Engine, day: int, rnd: int) -> None:
@@ -235,7 +254,15 @@ def issue_central(engine: Engine, day: int, rnd: int) -> None:
         cases = central.stock.take_cases(engine.plan.province_cases[province.code][rnd - 1])
         hop = min(2, max(1, distance_days((central.lat, central.lon), (target.lat, target.lon))))
         ship_store(engine, central, target, day, cases, day + hop)
-        engine.at(day + 3, lambda d, p=province.code: issue_province(engine, d, p, rnd))
+        engine.at(day + 3, partial(_province_wave, engine, province.code, rnd))
+
+
+def _province_wave(engine: Engine, code: str, rnd: int, day: int) -> None:
+    issue_province(engine, day, code, rnd)
+
+
+def _county_wave(engine: Engine, counties: list[County], rnd: int, day: int) -> None:
+    _issue_counties(engine, day, counties, rnd)
 
 
 def issue_province(engine: Engine, day: int, code: str, rnd: int) -> None:
@@ -247,14 +274,9 @@ def issue_province(engine: Engine, day: int, code: str, rnd: int) -> None:
         cases = site.stock.take_cases(want)
         hop = min(1, distance_days((site.lat, site.lon), (target.lat, target.lon)))
         ship_store(engine, site, target, day, cases, day + hop)
-    engine.at(day + 2, lambda d: _issue_counties(engine, d, province.counties, rnd))
+    engine.at(day + 2, partial(_county_wave, engine, province.counties, rnd))
 
 
-def _issue_counties(engine: Engine, day: int, counties: list[object], rnd: int) -> None:
-    from dosetrail.sim import distribution
-
+def _issue_counties(engine: Engine, day: int, counties: list[County], rnd: int) -> None:
     for county in counties:
-        distribution.issue_county(engine, day, engine.county_stores[county.code], rnd)  # type: ignore[attr-defined]
-
-
-__all__ += ["Run", "issue_central", "receive_store", "ship_store"]
+        issue_county(engine, day, engine.county_stores[county.code], rnd)

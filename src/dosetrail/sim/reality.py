@@ -25,7 +25,7 @@ class Reality:
     sites: dict[str, dict[str, Any]] = field(default_factory=dict)
     offbook: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def session(
+    def session(  # noqa: PLR0917
         self,
         session_id: str,
         true: TrueSession | None,

@@ -16,7 +16,6 @@ from pathlib import Path
 from dosetrail.epcis import to_json_bytes
 from dosetrail.errors import DosetrailError, StorageError
 from dosetrail.sim import closing, logistics, vaccination
-from dosetrail.sim.adversary import Adversary
 from dosetrail.sim.campaign import make_plan, plan_json
 from dosetrail.sim.commodities import Catalogue
 from dosetrail.sim.engine import Engine, World
@@ -100,19 +99,34 @@ def simulate(
         reality.sites[site.sgln] = closing.site_reality(engine, site)
     header = {
         "scenario": list(names),
-        "parameters": {"intensity": intensity, "days": days, "start": start.isoformat(),
-                       "xml": xml},
+        "parameters": {
+            "intensity": intensity,
+            "days": days,
+            "start": start.isoformat(),
+            "xml": xml,
+        },
         "seed": seed,
         "population": population,
         "timeline": _timeline(timeline, clock),
         "donorNonce": hashlib.sha256(f"dosetrail-sim-nonce:{seed}".encode()).hexdigest(),
     }
     write_json(out / "truth.json", truth.as_json(header))
-    write_json(out / "reality.json", reality.as_json(
-        {"seed": seed, "observedOn": clock.date(timeline.close)}))
+    write_json(
+        out / "reality.json",
+        reality.as_json({"seed": seed, "observedOn": clock.date(timeline.close)}),
+    )
     return SimulationResult(
-        out, names, population, seed, days, sink.events, sink.documents, sink.bytes,
-        len(parties), len(country.facilities()), len(truth.anomalies),
+        out,
+        names,
+        population,
+        seed,
+        days,
+        sink.events,
+        sink.documents,
+        sink.bytes,
+        len(parties),
+        len(country.facilities()),
+        len(truth.anomalies),
     )
 
 
@@ -136,6 +150,3 @@ def _prepare(out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise StorageError(f"cannot create {out}: {e.strerror}") from e
-
-
-__all__ += ["Adversary"]

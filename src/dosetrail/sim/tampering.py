@@ -44,8 +44,11 @@ class Rewrite(Injection):
         self.shipment_done = False
 
     def prepare(self, engine: Engine) -> None:
-        sessions = sum(1 + (f.facility.posts if f.facility else 0) / 2
-                       for f in engine.all_facilities()) * 2 * engine.timeline.round_days
+        sessions = (
+            sum(1 + (f.facility.posts if f.facility else 0) / 2 for f in engine.all_facilities())
+            * 2
+            * engine.timeline.round_days
+        )
         self.remaining = max(3, min(200, round(self.intensity * sessions)))
         self.rate = min(1.0, 2 * self.remaining / max(1.0, sessions))
 
@@ -65,8 +68,11 @@ class Rewrite(Injection):
         self, engine: Engine, party: str, day: int, event: dict[str, Any], action: str
     ) -> str:
         self.remaining -= 1
-        attempt: dict[str, Any] = {"action": action, "party": party,
-                                   "afterDay": engine.clock.date(day)}
+        attempt: dict[str, Any] = {
+            "action": action,
+            "party": party,
+            "afterDay": engine.clock.date(day),
+        }
         if action in ("alter", "fork", "insert") and event.get("dt:administered"):
             changed = copy.deepcopy(event)
             tally = changed["dt:administered"][0]
@@ -77,9 +83,13 @@ class Rewrite(Injection):
                 changed["dt:sessionID"] = event["dt:sessionID"] + "9"
                 attempt.update(insertedEvent=changed, insertedHash=hash_id(changed, _PREFIXES))
             else:
-                attempt.update(field="dt:administered[0].dt:count", **{"from": before},
-                               to=tally["dt:count"], alteredEvent=changed,
-                               alteredHash=hash_id(changed, _PREFIXES))
+                attempt.update(
+                    field="dt:administered[0].dt:count",
+                    **{"from": before},
+                    to=tally["dt:count"],
+                    alteredEvent=changed,
+                    alteredHash=hash_id(changed, _PREFIXES),
+                )
             if action == "fork":
                 attempt["toWitness"] = "witness-2"
         elif action != "drop":

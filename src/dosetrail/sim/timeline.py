@@ -128,6 +128,4 @@ class Clock:
     def day_times(self, day: int, interval: int, offset: str) -> tuple[str, ...]:
         """Logger reading times for one local day at ``interval`` minutes."""
         d = self.date(day)
-        return tuple(
-            f"{d}T{m // 60:02d}:{m % 60:02d}:00{offset}" for m in range(0, 1440, interval)
-        )
+        return tuple(f"{d}T{m // 60:02d}:{m % 60:02d}:00{offset}" for m in range(0, 1440, interval))

@@ -72,8 +72,10 @@ class Truth:
             attempt["index"] = index
 
     def as_json(self, header: dict[str, Any]) -> dict[str, Any]:
+        """The truth file; anomalies that found nothing to act on (no event) are left out."""
+        done = [a for a in self.anomalies.values() if a.events]
         by_kind: dict[str, dict[str, int]] = {}
-        for a in self.anomalies.values():
+        for a in done:
             entry = by_kind.setdefault(a.kind, {"anomalies": 0, "doses": 0, "events": 0})
             entry["anomalies"] += 1
             entry["doses"] += a.doses
@@ -81,6 +83,6 @@ class Truth:
         return {
             **header,
             "anomalySummary": by_kind,
-            "anomalies": [a.as_json() for a in self.anomalies.values()],
+            "anomalies": [a.as_json() for a in done],
             "rewrite": list(self.rewrite.values()),
         }

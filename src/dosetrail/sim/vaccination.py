@@ -7,9 +7,12 @@ population over the round (more on the first days), round 2 brings back dose-1 r
 as needed; what is left in the last vial at session end is open-vial waste, about 5–10 % in all.
 """
 
+# ruff: noqa: PLR0917 - step functions take the facts of one real step, in EPCIS field order
+
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import TYPE_CHECKING
 
 from dosetrail.sim import events as ev
@@ -31,11 +34,15 @@ OUTREACH = (540, 780)  # 09:00-13:00
 def schedule(engine: Engine) -> None:
     for rnd in (1, 2):
         for day in engine.timeline.session_days(rnd):
-            engine.at(day, lambda d, r=rnd: vaccination_day(engine, d, r))
+            engine.at(day, partial(_day, engine, rnd))
     rng = engine.sessions_rng
     for site in engine.all_facilities():
         site.coverage = rng.uniform(0.85, 0.97)
         site.dropout = rng.uniform(0.04, 0.10)
+
+
+def _day(engine: Engine, rnd: int, day: int) -> None:
+    vaccination_day(engine, day, rnd)
 
 
 def vaccination_day(engine: Engine, day: int, rnd: int) -> None:
@@ -88,8 +95,9 @@ def _facility_day(engine: Engine, site: Site, day: int, rnd: int, share: float) 
     if not ghost and site.stock.loose and rng.random() < 0.02:
         runs, _ = site.stock.take_vials(1)
         time, key = engine.when(day, 1000, offset)
-        event = ev.destroy(time, offset, engine.run_epcs(runs), site.sgln, "breakage",
-                           DOSES_PER_VIAL)
+        event = ev.destroy(
+            time, offset, engine.run_epcs(runs), site.sgln, "breakage", DOSES_PER_VIAL
+        )
         engine.emit(site.key, day, key, event)
     for claim in engine.adversary.extra_sessions(engine, site, day, rnd):
         empty = TrueSession(site, day, rnd, claim.post, [], [], 0, 0, claim.start, claim.end)
@@ -184,11 +192,19 @@ def _emit(engine: Engine, site: Site, true: TrueSession, claim: Claim) -> None:
     post = facility.post_sgln(claim.post)
     start, _ = engine.when(true.day, claim.start, offset)
     time, key = engine.when(true.day, claim.end, offset)
-    event = ev.session(time, offset, claim.epcs, post, site.sgln, session_id, start,
-                       claim.vaccinators, claim.tallies, claim.waste)
+    event = ev.session(
+        time,
+        offset,
+        claim.epcs,
+        post,
+        site.sgln,
+        session_id,
+        start,
+        claim.vaccinators,
+        claim.tallies,
+        claim.waste,
+    )
     capture = true.day + claim.capture_delay
     engine.emit(site.key, true.day, key, event, claim.tags, capture=capture)
     compromised = min(true.total, engine.damaged_vials(true.runs) * DOSES_PER_VIAL)
-    engine.reality.session(session_id, true, claim, engine.clock.date(true.day), post,
-                           compromised)
-
+    engine.reality.session(session_id, true, claim, engine.clock.date(true.day), post, compromised)
