@@ -242,7 +242,7 @@ def destroy(time: str, offset: str, epcs: list[str], site: str, reason: str, dos
 
 def stock_count(time: str, offset: str, site: str, quantities: list[tuple[str, int]]) -> Event:
     event = _object(time, offset, "OBSERVE", "cycle_counting")
-    event["quantityList"] = [{"epcClass": c, "quantity": q} for c, q in quantities if q]
+    event["quantityList"] = [{"epcClass": c, "quantity": q} for c, q in quantities]
     event["disposition"] = "sellable_not_accessible"
     return _at(event, site, site)
 
