@@ -4,6 +4,11 @@ Prints one JSON line per run: population, events, seconds, events/s, peak RSS (M
 ``resource.getrusage``; the maximum over the process so far). Runs one province
 (1,500,000 people) and, unless ``--national 0``, the national scale (26,000,000; several minutes).
 Run: ``python bench/simulate.py [--national N] [--days D] [--scenario S]``.
+
+Measured on the 2-core project machine (honest, 60 days): 1.5 M people 41,234 events in 4.3 s
+(9,566 events/s, 115 MB, 60 MiB RSS); 26 M people 745,638 events in 221,321 documents in 72 s
+(10,321 events/s, 2.0 GB, 609 MiB RSS). Events are heavy (2.7 kB on average: 51-EPC commissioning,
+48–96-reading logger days, ~40-vial sessions), so bytes/s (~28 MB/s) says more than events/s.
 """
 
 from __future__ import annotations
