@@ -13,7 +13,7 @@ import traceback
 
 import typer
 
-from dosetrail.commands import epcis, ledger, log, witness
+from dosetrail.commands import epcis, ledger, log, simulate, witness
 from dosetrail.errors import DosetrailError, InvalidDocument
 
 app = typer.Typer(
@@ -32,6 +32,7 @@ app.command("trace")(ledger.trace)
 app.add_typer(epcis.app, name="epcis")
 app.add_typer(log.app, name="log")
 app.add_typer(witness.app, name="witness")
+app.command("simulate")(simulate.command)
 
 _options = {"verbose": False}
 
