@@ -55,5 +55,6 @@ def ledger(home: Home) -> Iterator[Ledger]:
     opened.add_party("store", "store")
     opened.add_party("clinic", "facility")
     opened.add_party("carrier", "carrier")
+    opened.add_party("operator", "operator")
     yield opened
     opened.close()

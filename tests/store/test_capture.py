@@ -191,3 +191,39 @@ def test_xml_capture_is_validated_against_the_xsd(ledger: Ledger) -> None:
     with pytest.raises(InvalidDocument) as caught:
         ledger.capture(broken, "donor", name="broken.xml")
     assert any(p.location.event == 0 for p in caught.value.problems)
+
+
+def test_only_the_operator_publishes_master_data(ledger: Ledger) -> None:
+    md = docs.document(master_data=docs.locations({docs.STORE: [docs.CLINIC]}, {}))
+    with pytest.raises(InvalidDocument, match="may not define locations"):
+        ledger.capture(md, "store")
+    assert ledger.capture(md, "operator").stored == 0
+
+
+def test_site_bound_parties_record_only_at_their_own_site(ledger: Ledger) -> None:
+    md = docs.document(master_data=docs.locations({docs.STORE: [docs.CLINIC]}, {}))
+    ledger.capture(md, "operator")
+    ledger.add_party("clinic-2", "facility", site="urn:epc:id:sgln:9520001.00004.0")
+    ledger.add_party("county", "store", site=docs.STORE)
+    receipt = docs.document(docs.observe(3, "receiving", docs.CLINIC, VIALS))
+    with pytest.raises(InvalidDocument, match="is not clinic-2's site"):
+        ledger.capture(receipt, "clinic-2")  # the clinic below the store is someone else's
+    assert ledger.capture(receipt, "county").stored == 1  # below the county store: allowed
+    elsewhere = docs.document(
+        docs.observe(4, "receiving", "urn:epc:id:sgln:9520001.00099.0", VIALS)
+    )
+    assert (
+        ledger.capture(elsewhere, "clinic-2").stored == 1
+    )  # unregistered place: kept, flagged later
+
+
+def test_monitor_observations_need_the_monitor_role(ledger: Ledger) -> None:
+    ledger.add_party("monitor", "monitor")
+    seen = docs.observe(5, "inspecting", docs.CLINIC, VIALS[:1])
+    seen["dt:observation"] = {"dt:siteExists": True}
+    with pytest.raises(InvalidDocument, match="only by a monitor"):
+        ledger.capture(docs.document(seen), "store")
+    assert ledger.capture(docs.document(seen), "monitor").stored == 1
+    plain = docs.observe(5, "inspecting", docs.CLINIC, VIALS[:1])
+    with pytest.raises(InvalidDocument, match="a monitor records inspections with dt:observation"):
+        ledger.capture(docs.document(plain), "monitor")

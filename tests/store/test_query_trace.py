@@ -18,6 +18,7 @@ def _campaign(ledger: Ledger) -> None:
     """Vials → two cases → a pallet; shipped, received at the store; case A goes on to a clinic."""
     tree = {PROVINCE: [docs.STORE], docs.STORE: [docs.CLINIC]}
     names = {PROVINCE: "Province", docs.STORE: "County store", docs.CLINIC: "Clinic 1"}
+    ledger.capture(docs.document(master_data=docs.locations(tree, names)), "operator")
     ledger.capture(
         docs.document(
             docs.commission(1, VIALS),
@@ -25,7 +26,6 @@ def _campaign(ledger: Ledger) -> None:
             docs.pack(1, CASE_B, VIALS[3:]),
             docs.pack(2, PALLET, [CASE_A, CASE_B]),
             docs.observe(3, "shipping", docs.ORIGIN, [PALLET], "in_transit"),
-            master_data=docs.locations(tree, names),
         ),
         "donor",
     )

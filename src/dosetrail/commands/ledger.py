@@ -15,7 +15,7 @@ from dosetrail.epcis.document import EPCIS_CONTEXT_URL
 from dosetrail.epcis.timestamps import from_micros
 from dosetrail.errors import MalformedInput, NotFound
 from dosetrail.store.ledger import Ledger
-from dosetrail.store.roles import ROLE_RULES, ROLES
+from dosetrail.store.roles import ROLE_STEPS, ROLES
 
 party_app = typer.Typer(
     help="Register and list the parties that record events.", no_args_is_help=True
@@ -38,9 +38,13 @@ def party_add(
         str | None,
         typer.Option("--pubkey", help="Register an external verifier key instead of creating one."),
     ] = None,
+    site: Annotated[
+        str | None,
+        typer.Option("--site", help="SGLN of the site a donor, store or facility operates."),
+    ] = None,
 ) -> None:
     """Register a party; its Ed25519 key is created in DOSETRAIL_HOME/keys unless --pubkey."""
-    who = Ledger.open().add_party(name, role, pubkey)
+    who = Ledger.open().add_party(name, role, pubkey, site)
     typer.echo(who.verifier_key)
 
 
@@ -49,7 +53,7 @@ def party_list() -> None:
     """List parties with their role and verifier key."""
     table = Table("name", "role", "verifier key", "may record")
     for who in Ledger.open().parties():
-        steps = ", ".join(sorted(ROLE_RULES[who.role].biz_steps)) or "—"
+        steps = ", ".join(sorted(ROLE_STEPS[who.role])) or "—"
         table.add_row(who.name, who.role, who.verifier_key, steps)
     Console().print(table)
 

@@ -42,16 +42,16 @@ from dosetrail.log.note import open_note, parse_note, sign_note
 from dosetrail.log.storage import append_entries
 from dosetrail.store.engine import write_tx
 from dosetrail.store.epcs import class_key, event_identifiers
-from dosetrail.store.locations import master_data_locations, store_locations
+from dosetrail.store.locations import descendants, master_data_locations, store_locations
 from dosetrail.store.parties import Party, find_party, party_signer
-from dosetrail.store.roles import role_problem
-from dosetrail.store.schema import capture, event, event_epc
+from dosetrail.store.roles import SITE_BOUND, role_problem
+from dosetrail.store.schema import capture, event, event_epc, location
 
 __all__ = ["CAPTURE_NOTE_HEADER", "CaptureResult", "capture_document", "capture_text"]
 
 CAPTURE_NOTE_HEADER = "dosetrail-capture/v1"
 _CHUNK = 500
-_MASTER_DATA_ROLES = frozenset({"donor", "operator"})
+_MASTER_DATA_ROLES = frozenset({"operator"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,14 +101,40 @@ def capture_document(
     """
     with engine.connect() as conn:
         who = find_party(conn, party_name)
-    prepared = _prepare(keys_dir, data, who, name, signature)
+        allowed = _allowed_locations(conn, who)
+    prepared = _prepare(keys_dir, data, who, name, signature=signature, allowed=allowed)
     stamp = received if received is not None else time.time_ns() // 1000
     with write_tx(engine) as conn:
         return _store(conn, who, prepared, stamp)
 
 
+def _allowed_locations(conn: Connection, who: Party) -> tuple[set[str], set[str]] | None:
+    """For a site-bound party: (its site's subtree, every location in the master data)."""
+    if who.role not in SITE_BOUND or who.site is None:
+        return None
+    known = set(conn.execute(sa.select(location.c.id)).scalars())
+    return set(descendants(conn, who.site)), known
+
+
+def _site_problem(ev: dict[str, Any], who: Party, allowed: tuple[set[str], set[str]]) -> str | None:
+    """A registered location outside the party's subtree is someone else's site: refused.
+    A location missing from the master data is recorded (and left to analysis to flag)."""
+    own, known = allowed
+    for key in ("readPoint", "bizLocation"):
+        ident = _location_id(ev.get(key))
+        if ident is not None and ident in known and ident not in own:
+            return f"{key} {ident} is not {who.name}'s site {who.site} or below it"
+    return None
+
+
 def _prepare(
-    keys_dir: Path, data: bytes, who: Party, name: str, signature: bytes | None
+    keys_dir: Path,
+    data: bytes,
+    who: Party,
+    name: str,
+    *,
+    signature: bytes | None,
+    allowed: tuple[set[str], set[str]] | None,
 ) -> _Prepared:
     doc = read_document(data, name)
     prefixes = doc.prefixes()
@@ -116,9 +142,11 @@ def _prepare(
     problems: list[Problem] = []
     for i, ev in enumerate(doc.events):
         problems.extend(event_problems(ev, prefixes, i, name, schema=json_binding))
-        why = role_problem(who.role, ev)
+        why = role_problem(who.role, ev, prefixes)
         if why is not None:
             problems.append(Problem(Location(name, i, "bizStep"), why))
+        elif allowed is not None and (where := _site_problem(ev, who, allowed)):
+            problems.append(Problem(Location(name, i, "bizLocation"), where))
     if not json_binding:
         problems.extend(xsd_problems(data, name, doc.event_lines))
     if _has_master_data(doc) and who.role not in _MASTER_DATA_ROLES:

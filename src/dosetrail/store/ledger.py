@@ -39,8 +39,10 @@ class Ledger:
         log = open_log(home)
         return cls(home, log.engine, log.origin, log.signer)
 
-    def add_party(self, name: str, role: str, pubkey: str | None = None) -> Party:
-        return add_party(self.engine, self.home.keys_dir, name, role, pubkey)
+    def add_party(
+        self, name: str, role: str, pubkey: str | None = None, site: str | None = None
+    ) -> Party:
+        return add_party(self.engine, self.home.keys_dir, name, role, pubkey=pubkey, site=site)
 
     def parties(self) -> list[Party]:
         return list_parties(self.engine)

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from dosetrail.epcis.identifiers import normalise_epc
 from dosetrail.errors import AuthError, Conflict
 from dosetrail.log.note import Signer, Verifier, check_key_name
 from dosetrail.store.engine import read_tx, write_tx
@@ -30,6 +31,7 @@ class Party:
     name: str
     role: str
     verifier_key: str
+    site: str | None = None
 
     @property
     def verifier(self) -> Verifier:
@@ -41,9 +43,19 @@ def key_path(keys_dir: Path, name: str) -> Path:
 
 
 def add_party(
-    engine: Engine, keys_dir: Path, name: str, role: str, pubkey: str | None = None
+    engine: Engine,
+    keys_dir: Path,
+    name: str,
+    role: str,
+    *,
+    pubkey: str | None = None,
+    site: str | None = None,
 ) -> Party:
-    """Register a party; without ``pubkey`` a new key pair is created in ``keys_dir``."""
+    """Register a party; without ``pubkey`` a new key pair is created in ``keys_dir``.
+
+    ``site`` (an SGLN or Digital Link) is where a donor, store or facility operates: it may then
+    record only there or at locations below it in the master data.
+    """
     check_key_name(name)
     if role not in ROLES:
         raise AuthError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
@@ -66,22 +78,24 @@ def add_party(
             sa.select(party.c.id).where(party.c.verifier_key == verifier.verifier_key)
         ).first():
             raise Conflict(f"another party already uses the key {verifier.verifier_key}")
+        canonical = normalise_epc(site.strip()) if site else None
         result = conn.execute(
             sa.insert(party).values(
                 name=name,
                 role=role,
                 verifier_key=verifier.verifier_key,
+                site=canonical,
                 created=time.time_ns() // 1000,
             )
         )
         key = result.inserted_primary_key
         assert key is not None
-        return Party(int(key[0]), name, role, verifier.verifier_key)
+        return Party(int(key[0]), name, role, verifier.verifier_key, canonical)
 
 
 def _row(conn: Connection, name: str) -> Any:
     return conn.execute(
-        sa.select(party.c.id, party.c.name, party.c.role, party.c.verifier_key).where(
+        sa.select(party.c.id, party.c.name, party.c.role, party.c.verifier_key, party.c.site).where(
             party.c.name == name
         )
     ).first()
@@ -92,17 +106,17 @@ def find_party(conn: Connection, name: str) -> Party:
     row = _row(conn, name)
     if row is None:
         raise AuthError(f"unknown party {name!r}: register it with `dosetrail party add`")
-    return Party(int(row.id), row.name, row.role, row.verifier_key)
+    return Party(int(row.id), row.name, row.role, row.verifier_key, row.site)
 
 
 def list_parties(engine: Engine) -> list[Party]:
     with read_tx(engine) as conn:
         rows = conn.execute(
-            sa.select(party.c.id, party.c.name, party.c.role, party.c.verifier_key).order_by(
-                party.c.id
-            )
+            sa.select(
+                party.c.id, party.c.name, party.c.role, party.c.verifier_key, party.c.site
+            ).order_by(party.c.id)
         ).all()
-    return [Party(int(r.id), r.name, r.role, r.verifier_key) for r in rows]
+    return [Party(int(r.id), r.name, r.role, r.verifier_key, r.site) for r in rows]
 
 
 def party_signer(keys_dir: Path, who: Party) -> Signer | None:

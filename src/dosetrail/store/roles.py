@@ -1,83 +1,107 @@
-"""Who may record what: the one table of roles, event types and CBV business steps.
+"""Who may record what: the one table of roles, business steps and event shapes.
 
-A party signs what it records, and its role limits what it may record (DESIGN.md, "Parties and
-trust"): a carrier cannot record a vaccination session, a facility cannot commission vials, a
-monitor only records its field observations. ``docs/profile.md`` shows the same table for
-people; a test keeps the two identical.
+A party signs what it records and its role limits what it may record (DESIGN.md, "Parties and
+trust"); this is the table of ``docs/profile.md`` §2, and a test keeps the two identical. Two
+further rules of the profile are enforced here: ``dt:observation`` comes only from a monitor,
+and a donor, store or facility records only at its own site or a location below it in the
+master data (carriers move between other parties' sites; monitors visit them).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from dosetrail.epcis.vocabulary import BIZ_STEP
 
-__all__ = ["ROLES", "ROLE_RULES", "RoleRule", "role_problem"]
+__all__ = ["OBSERVATION", "ROLES", "ROLE_STEPS", "SITE_BOUND", "STEP_SHAPES", "role_problem"]
 
+OBSERVATION = "dt:observation"
+_DT = "https://dosetrail.org/epcis/"
 
-@dataclass(frozen=True, slots=True)
-class RoleRule:
-    """Event types and CBV 2.0 business steps (bare terms) a role may record."""
-
-    event_types: frozenset[str]
-    biz_steps: frozenset[str]
-
-
-def _rule(types: str, steps: str) -> RoleRule:
-    return RoleRule(frozenset(types.split()), frozenset(steps.split()))
-
-
-_OBJECT_AGG = "ObjectEvent AggregationEvent TransactionEvent"
-
-ROLE_RULES: dict[str, RoleRule] = {
-    # The donor (or its manufacturer) creates the goods and hands them to carriers.
-    "donor": _rule(
-        _OBJECT_AGG,
-        "commissioning encoding packing shipping staging_outbound loading departing "
-        "storing inspecting sensor_reporting holding destroying decommissioning",
-    ),
-    # Carriers and port/border authorities move goods and report conditions in transit.
-    "carrier": _rule(
-        "ObjectEvent TransactionEvent",
-        "departing arriving transporting entering_exiting loading unloading holding "
-        "inspecting sensor_reporting",
-    ),
-    # Central, provincial and county cold stores.
-    "store": _rule(
-        _OBJECT_AGG,
-        "receiving accepting unloading storing stocking picking packing unpacking "
-        "staging_outbound shipping loading departing arriving holding inspecting "
-        "sensor_reporting stock_taking cycle_counting destroying decommissioning void_shipping",
-    ),
-    # Clinics and hospitals: receive, store, vaccinate (dispensing), report wastage.
-    "facility": _rule(
-        _OBJECT_AGG,
-        "receiving accepting storing unpacking dispensing holding inspecting sensor_reporting "
-        "stock_taking cycle_counting destroying decommissioning",
-    ),
-    # Independent monitors record what they observe on sampled sites and sessions.
-    "monitor": _rule("ObjectEvent", "inspecting stock_taking"),
-    # The log operator and witnesses record no supply-chain events at all.
-    "operator": _rule("", ""),
-    "witness": _rule("", ""),
+# bizStep → (event type, action) as the profile defines each step.
+STEP_SHAPES: dict[str, tuple[str, str]] = {
+    "commissioning": ("ObjectEvent", "ADD"),
+    "packing": ("AggregationEvent", "ADD"),
+    "unpacking": ("AggregationEvent", "DELETE"),
+    "shipping": ("ObjectEvent", "OBSERVE"),
+    "departing": ("ObjectEvent", "OBSERVE"),
+    "arriving": ("ObjectEvent", "OBSERVE"),
+    "entering_exiting": ("ObjectEvent", "OBSERVE"),
+    "receiving": ("ObjectEvent", "OBSERVE"),
+    "storing": ("ObjectEvent", "OBSERVE"),
+    "sensor_reporting": ("ObjectEvent", "OBSERVE"),
+    "inspecting": ("ObjectEvent", "OBSERVE"),
+    "dispensing": ("ObjectEvent", "OBSERVE"),
+    "destroying": ("ObjectEvent", "OBSERVE"),
+    "cycle_counting": ("ObjectEvent", "OBSERVE"),
 }
-ROLES = tuple(ROLE_RULES)
-assert all(rule.biz_steps <= BIZ_STEP.terms for rule in ROLE_RULES.values())
+
+ROLE_STEPS: dict[str, frozenset[str]] = {
+    "donor": frozenset({"commissioning", "packing", "shipping", "sensor_reporting"}),
+    "carrier": frozenset({"departing", "arriving", "entering_exiting", "sensor_reporting"}),
+    "store": frozenset(
+        {
+            "packing",
+            "unpacking",
+            "shipping",
+            "receiving",
+            "storing",
+            "sensor_reporting",
+            "inspecting",
+            "destroying",
+            "cycle_counting",
+        }
+    ),
+    "facility": frozenset(
+        {
+            "unpacking",
+            "shipping",
+            "receiving",
+            "storing",
+            "sensor_reporting",
+            "inspecting",
+            "dispensing",
+            "destroying",
+            "cycle_counting",
+        }
+    ),
+    "monitor": frozenset({"inspecting"}),
+    "operator": frozenset(),  # orders the log and publishes master data; records no events
+    "witness": frozenset(),
+}
+ROLES = tuple(ROLE_STEPS)
+SITE_BOUND = frozenset({"donor", "store", "facility"})
+assert all(steps <= set(STEP_SHAPES) for steps in ROLE_STEPS.values())
+assert set(STEP_SHAPES) <= BIZ_STEP.terms
 
 
-def role_problem(role: str, event: dict[str, Any]) -> str | None:
+def _observes(event: dict[str, Any], prefixes: dict[str, str]) -> bool:
+    for key in event:
+        prefix, sep, local = key.partition(":")
+        if sep and local == "observation" and prefixes.get(prefix) == _DT:
+            return True
+    return False
+
+
+def role_problem(role: str, event: dict[str, Any], prefixes: dict[str, str]) -> str | None:
     """Why a party with ``role`` may not record ``event``; ``None`` when it may."""
-    rule = ROLE_RULES[role]
-    etype = event.get("type")
-    if etype not in rule.event_types:
-        allowed = ", ".join(sorted(rule.event_types)) or "no events"
-        return f"a {role} may not record a {etype} (allowed: {allowed})"
-    step = event.get("bizStep")
-    if step is None:
+    steps = ROLE_STEPS[role]
+    if not steps:
+        return f"a {role} records no EPCIS events"
+    raw = event.get("bizStep")
+    if raw is None:
         return "no bizStep: the dosetrail profile requires one on every event"
-    term = BIZ_STEP.term(str(step))
-    if term is None or term not in rule.biz_steps:
-        allowed = ", ".join(sorted(rule.biz_steps))
-        return f"a {role} may not record bizStep {step!r} (allowed: {allowed})"
+    step = BIZ_STEP.term(str(raw))
+    if step is None or step not in steps:
+        return f"a {role} may not record bizStep {raw!r} (allowed: {', '.join(sorted(steps))})"
+    kind, action = STEP_SHAPES[step]
+    if event.get("type") != kind or event.get("action") != action:
+        return f"{step} is recorded as a {kind} with action {action} (docs/profile.md §3)"
+    observes = _observes(event, prefixes)
+    if observes != (role == "monitor"):
+        return (
+            "dt:observation is recorded only by a monitor"
+            if observes
+            else "a monitor records inspections with dt:observation"
+        )
     return None

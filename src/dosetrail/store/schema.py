@@ -50,6 +50,7 @@ party = sa.Table(
     sa.Column("name", sa.Text, nullable=False, unique=True),
     sa.Column("role", sa.Text, nullable=False),
     sa.Column("verifier_key", sa.Text, nullable=False, unique=True),
+    sa.Column("site", sa.Text),  # canonical location the party operates (donor/store/facility)
     sa.Column("created", sa.BigInteger, nullable=False),
 )
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 16:27:39.883548
+Create Date: 2026-11-23 16:35:16.160773
 """
 
 from __future__ import annotations
@@ -102,6 +102,7 @@ def upgrade() -> None:
         sa.Column("name", sa.Text(), nullable=False),
         sa.Column("role", sa.Text(), nullable=False),
         sa.Column("verifier_key", sa.Text(), nullable=False),
+        sa.Column("site", sa.Text(), nullable=True),
         sa.Column("created", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_party")),
         sa.UniqueConstraint("name", name=op.f("uq_party_name")),
