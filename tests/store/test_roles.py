@@ -1,4 +1,4 @@
-"""The role table in code is the one in docs/profile.md §2 (people read one, the ledger the other)."""
+"""The role table in code is the one in docs/profile.md §2 (one for people, one for the ledger)."""
 
 from __future__ import annotations
 
@@ -33,4 +33,5 @@ def test_role_table_matches_the_profile() -> None:
     assert shapes == STEP_SHAPES
     for role, allowed in steps.items():
         assert allowed == set(ROLE_STEPS[role]), role
-    assert not ROLE_STEPS["operator"] and not ROLE_STEPS["witness"]
+    assert not ROLE_STEPS["operator"]
+    assert not ROLE_STEPS["witness"]
