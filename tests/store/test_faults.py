@@ -76,10 +76,8 @@ def _check(ledger: Ledger, acked: dict[str, tuple[int, int]]) -> int:
         indices = list(conn.execute(sa.select(log_entry.c.idx).order_by(log_entry.c.idx)).scalars())
         assert indices == list(range(size)), "the log has a gap or a phantom entry"
         captures = {
-            bytes(r.digest).hex(): (int(r.log_index), int(r.event_count))
-            for r in conn.execute(
-                sa.select(capture.c.digest, capture.c.log_index, capture.c.event_count)
-            )
+            bytes(r.digest).hex(): (int(r.id), int(r.event_count))
+            for r in conn.execute(sa.select(capture.c.digest, capture.c.id, capture.c.event_count))
         }
         per_capture = {
             bytes(digest): int(count)

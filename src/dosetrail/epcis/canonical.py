@@ -178,7 +178,7 @@ class _Renderer:
     def location(self, name: str, value: Any) -> str:
         if not isinstance(value, dict):
             return self.leaf(name, value)
-        return self.fields(value, (("id", _value),), name)
+        return self.fields(value, _LOCATION_FIELDS, name)
 
     def sensors(self, name: str, value: Any) -> str:
         items = sorted(
@@ -206,13 +206,13 @@ class _Renderer:
         body = "".join(out)
         return "sensorElement" + body if body else ""
 
-    def fields(
-        self, obj: dict[str, Any], order: tuple[tuple[str, Callable[[Any], str]], ...], name: str
-    ) -> str:
+    def fields(self, obj: dict[str, Any], order: _FieldOrder, name: str) -> str:
         """Standard sub-fields in order, then the object's own extensions (sorted)."""
-        out = [self.leaf(field, obj[field], fmt) for field, fmt in order if field in obj]
-        known = {field for field, _ in order}
-        out.append(self.extensions({k: v for k, v in obj.items() if k not in known}))
+        present = [k for k in obj if k in order]
+        present.sort(key=lambda k: order[k][0])
+        out = [self.leaf(k, obj[k], order[k][1]) for k in present]
+        if len(present) < len(obj):
+            out.append(self.extensions({k: v for k, v in obj.items() if k not in order}))
         body = "".join(out)
         return name + body if body else ""
 
@@ -283,7 +283,15 @@ _ORDER: tuple[tuple[str, _Field], ...] = (
     ("sensorElementList", _Renderer.sensors),
 )
 _ORDERED = frozenset(name for name, _ in _ORDER)
-_QUANTITY_FIELDS = (("epcClass", _value), ("quantity", _value), ("uom", _value))
+_LOCATION_FIELDS: dict[str, tuple[int, Callable[[Any], str]]] = {"id": (0, _value)}
+_FieldOrder = dict[str, tuple[int, Callable[[Any], str]]]
+
+
+def _order(fields: tuple[tuple[str, Callable[[Any], str]], ...]) -> _FieldOrder:
+    return {name: (i, fmt) for i, (name, fmt) in enumerate(fields)}
+
+
+_QUANTITY_FIELDS = _order((("epcClass", _value), ("quantity", _value), ("uom", _value)))
 
 
 def _sensor_format(field: str) -> Callable[[Any], str]:
@@ -295,8 +303,8 @@ def _sensor_format(field: str) -> Callable[[Any], str]:
 _SENSOR_VOCAB_FIELDS = ("type", "exception", "component")
 
 
-_METADATA_FIELDS = tuple((f, _sensor_format(f)) for f in SENSOR_METADATA_FIELDS)
-_REPORT_FIELDS = tuple((f, _sensor_format(f)) for f in SENSOR_REPORT_FIELDS)
+_METADATA_FIELDS = _order(tuple((f, _sensor_format(f)) for f in SENSOR_METADATA_FIELDS))
+_REPORT_FIELDS = _order(tuple((f, _sensor_format(f)) for f in SENSOR_REPORT_FIELDS))
 
 
 # -- API -----------------------------------------------------------------------------------------

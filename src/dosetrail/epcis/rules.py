@@ -15,7 +15,7 @@ from typing import Any
 from dosetrail.epcis.document import Event
 from dosetrail.epcis.identifiers import check_identifier
 from dosetrail.epcis.structure import ACTIONS, EVENT_TYPES, TYPED_LIST_ITEM, is_extension_key
-from dosetrail.epcis.timestamps import TimestampError, parse_offset, parse_time
+from dosetrail.epcis.timestamps import TimestampError, is_valid_time, parse_offset, parse_time
 from dosetrail.epcis.vocabulary import FIELD_VOCABULARIES, VOCABULARIES, Vocabulary
 
 __all__ = ["check_event"]
@@ -69,6 +69,8 @@ def _as_list(value: Any) -> list[Any]:
 def _time(field: str, value: Any) -> Iterator[Found]:
     if not isinstance(value, str):
         yield field, "must be a date-time string"
+        return
+    if is_valid_time(value):
         return
     try:
         parse_time(value)
@@ -255,7 +257,15 @@ def _vocab_value(field: str, value: Any, vocab: Vocabulary) -> Iterator[Found]:
 def _prefixes(value: Any, prefixes: dict[str, str], path: str) -> Iterator[Found]:
     """Extension names must use a prefix declared in @context (or in XML, a namespace)."""
     if isinstance(value, list):
+        flat_shapes: set[tuple[str, ...]] = set()  # logger series repeat one shape many times
         for item in value:
+            if isinstance(item, dict) and not any(
+                isinstance(v, dict | list) for v in item.values()
+            ):
+                shape = tuple(item)
+                if shape in flat_shapes:
+                    continue
+                flat_shapes.add(shape)
             yield from _prefixes(item, prefixes, path)
         return
     if not isinstance(value, dict):

@@ -25,6 +25,7 @@ from dosetrail.epcis.document import Event
 from dosetrail.epcis.jsonld import parse_json
 from dosetrail.epcis.reader import Source, sniff, stream_events
 from dosetrail.epcis.rules import check_event
+from dosetrail.epcis.schema_twin import VerdictCache, format_fields
 from dosetrail.epcis.schemas import json_schema, xml_schema
 from dosetrail.errors import InvalidDocument, Location, NotEpcis, Problem
 
@@ -87,13 +88,25 @@ def _path(parts: Iterable[Any]) -> str:
     return out
 
 
+@cache
+def _verdicts() -> VerdictCache:
+    check = _fast_event_check()
+
+    def valid(event: Event) -> bool:
+        try:
+            check(event)
+        except fastjsonschema.JsonSchemaException:
+            return False
+        return True
+
+    return VerdictCache(valid, format_fields(json_schema()))
+
+
 def _schema_problems(event: Event) -> list[tuple[str, str]]:
-    try:
-        _fast_event_check()(event)
-    except fastjsonschema.JsonSchemaException:
-        errors = sorted(_event_validator().iter_errors(event), key=lambda e: list(e.path))
-        return [(_path(e.absolute_path), _short(e.message)) for e in errors]
-    return []
+    if _verdicts().valid(event):
+        return []
+    errors = sorted(_event_validator().iter_errors(event), key=lambda e: list(e.path))
+    return [(_path(e.absolute_path), _short(e.message)) for e in errors]
 
 
 def _short(message: str, limit: int = 200) -> str:

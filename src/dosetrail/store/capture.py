@@ -36,7 +36,14 @@ from dosetrail.epcis.reader import sniff
 from dosetrail.epcis.timestamps import parse_time, to_micros
 from dosetrail.epcis.validate import event_problems, xsd_problems
 from dosetrail.epcis.vocabulary import expand_field_value
-from dosetrail.errors import AuthError, IntegrityError, InvalidDocument, Location, Problem
+from dosetrail.errors import (
+    AuthError,
+    DosetrailError,
+    IntegrityError,
+    InvalidDocument,
+    Location,
+    Problem,
+)
 from dosetrail.log.merkle import leaf_hash, root_of
 from dosetrail.log.note import open_note, parse_note, sign_note
 from dosetrail.log.storage import append_entries
@@ -47,7 +54,14 @@ from dosetrail.store.parties import Party, find_party, party_signer
 from dosetrail.store.roles import SITE_BOUND, role_problem
 from dosetrail.store.schema import capture, event, event_epc, location
 
-__all__ = ["CAPTURE_NOTE_HEADER", "CaptureResult", "capture_document", "capture_text"]
+__all__ = [
+    "CAPTURE_NOTE_HEADER",
+    "CaptureRequest",
+    "CaptureResult",
+    "capture_batch",
+    "capture_document",
+    "capture_text",
+]
 
 CAPTURE_NOTE_HEADER = "dosetrail-capture/v1"
 _CHUNK = 500
@@ -83,6 +97,18 @@ class _Prepared:
     signature_line: str
 
 
+@dataclass(frozen=True, slots=True)
+class CaptureRequest:
+    """One document to capture: bytes as received, the recording party, its signature if the
+    party signs itself, and (for replays only) the recordTime to use."""
+
+    data: bytes
+    party: str
+    name: str = "<document>"
+    signature: bytes | None = None
+    received: int | None = None
+
+
 def capture_document(
     engine: Engine,
     keys_dir: Path,
@@ -99,13 +125,46 @@ def capture_document(
     ``keys_dir``. ``received`` (µs since the epoch) replaces the ledger clock when replaying a
     simulated campaign; a live ledger always uses its own clock for recordTime.
     """
-    with engine.connect() as conn:
-        who = find_party(conn, party_name)
-        allowed = _allowed_locations(conn, who)
-    prepared = _prepare(keys_dir, data, who, name, signature=signature, allowed=allowed)
-    stamp = received if received is not None else time.time_ns() // 1000
-    with write_tx(engine) as conn:
-        return _store(conn, who, prepared, stamp)
+    request = CaptureRequest(data, party_name, name, signature, received)
+    outcome = capture_batch(engine, keys_dir, [request])[0]
+    if isinstance(outcome, DosetrailError):
+        raise outcome
+    return outcome
+
+
+def capture_batch(
+    engine: Engine, keys_dir: Path, requests: Sequence[CaptureRequest]
+) -> list[CaptureResult | DosetrailError]:
+    """Capture several documents in ONE transaction (one commit, one log append).
+
+    Each document is still validated and signed on its own: one that is refused gets its error
+    in the result list and stores nothing; the others are stored together and acknowledged
+    together when the transaction commits.
+    """
+    outcomes: list[CaptureResult | DosetrailError | None] = [None] * len(requests)
+    ready: list[tuple[int, Party, _Prepared, int]] = []
+    who_cache: dict[str, tuple[Party, tuple[set[str], set[str]] | None]] = {}
+    now = time.time_ns() // 1000
+    for i, req in enumerate(requests):
+        try:
+            if req.party not in who_cache:
+                with engine.connect() as conn:
+                    who = find_party(conn, req.party)
+                    who_cache[req.party] = (who, _allowed_locations(conn, who))
+            who, allowed = who_cache[req.party]
+            prepared = _prepare(
+                keys_dir, req.data, who, req.name, signature=req.signature, allowed=allowed
+            )
+        except DosetrailError as e:
+            outcomes[i] = e
+            continue
+        ready.append((i, who, prepared, req.received if req.received is not None else now))
+    if ready:
+        with write_tx(engine) as conn:
+            stored = _store(conn, ready)
+        for (i, _, _, _), result in zip(ready, stored, strict=True):
+            outcomes[i] = result
+    return [o for o in outcomes if o is not None]
 
 
 def _allowed_locations(conn: Connection, who: Party) -> tuple[set[str], set[str]] | None:
@@ -192,78 +251,118 @@ def _signature(keys_dir: Path, who: Party, text: str, signature: bytes | None) -
     return opened.sigs[0].line().rstrip("\n")
 
 
-def _store(conn: Connection, who: Party, p: _Prepared, received: int) -> CaptureResult:
-    existing = conn.execute(
-        sa.select(capture.c.log_index, capture.c.event_count).where(capture.c.digest == p.digest)
-    ).first()
-    if existing is not None:
-        return CaptureResult(
-            p.capture_id,
-            who.name,
-            int(existing.event_count),
-            0,
-            int(existing.log_index),
-            already_captured=True,
+def _store(
+    conn: Connection, items: Sequence[tuple[int, Party, _Prepared, int]]
+) -> list[CaptureResult]:
+    """Store prepared captures: one log append, one insert per table for the whole batch."""
+    digests = [p.digest for _, _, p, _ in items]
+    existing = {
+        bytes(r.digest): (int(r.id), int(r.event_count))
+        for start in range(0, len(digests), _CHUNK)
+        for r in conn.execute(
+            sa.select(capture.c.digest, capture.c.id, capture.c.event_count).where(
+                capture.c.digest.in_(digests[start : start + _CHUNK])
+            )
         )
-    events = p.doc.events
-    declared = [isinstance(ev.get("errorDeclaration"), dict) for ev in events]
-    seen = _already_stored(conn, p.digests)
-    fresh: list[int] = []
-    duplicates: list[tuple[int, str]] = []
-    for i, (d, decl) in enumerate(zip(p.digests, declared, strict=True)):
-        if (d, decl) in seen:
-            duplicates.append((i, hash_id_from_digest(d)))
-        else:
-            seen.add((d, decl))
-            fresh.append(i)
-    entries = [_capture_entry(p, who, received)] + [_event_entry(p, i, declared[i]) for i in fresh]
-    first = append_entries(conn, entries)
-    capture_pk = conn.execute(
-        sa.insert(capture).values(
-            digest=p.digest,
-            party_id=who.id,
-            name=p.doc.name,
-            received=received,
-            event_count=len(events),
-            root=p.root,
-            signature=p.signature_line,
-            namespaces=orjson.dumps(p.doc.namespaces).decode(),
-            log_index=first,
-        )
-    ).inserted_primary_key
-    assert capture_pk is not None
+    }
+    seen = _already_stored(conn, [d for _, _, p, _ in items for d in p.digests])
+    plans: list[tuple[Party, _Prepared, int, list[int], list[tuple[int, str]]] | CaptureResult] = []
+    entries: list[bytes] = []
+    for _, who, p, received in items:
+        if p.digest in existing:
+            index, count = existing[p.digest]
+            plans.append(
+                CaptureResult(p.capture_id, who.name, count, 0, index, already_captured=True)
+            )
+            continue
+        existing[p.digest] = (-1, len(p.digests))  # the same document twice in one batch
+        fresh, duplicates = _split_fresh(p, seen)
+        entries.append(_capture_entry(p, who, received))
+        entries.extend(_event_entry(p, i, _declares(p.doc.events[i])) for i in fresh)
+        plans.append((who, p, received, fresh, duplicates))
+    first = append_entries(conn, entries) if entries else 0
+    captures: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
     epcs: list[dict[str, Any]] = []
-    for n, i in enumerate(fresh, start=1):
-        index = first + n
-        ev = events[i]
-        row = _event_row(ev, index, p.digests[i], declared[i], received)
-        row.update(capture_id=int(capture_pk[0]), position=i)
-        rows.append(row)
-        epcs.extend(
+    results: list[CaptureResult] = []
+    position = first
+    for plan in plans:
+        if isinstance(plan, CaptureResult):
+            results.append(plan)
+            continue
+        who, p, received, fresh, duplicates = plan
+        capture_index = position
+        captures.append(
             {
-                "event": index,
-                "role": int(role),
-                "epc": epc,
-                "class_key": class_key(epc),
-                "quantity": q,
+                "id": capture_index,
+                "digest": p.digest,
+                "party_id": who.id,
+                "name": p.doc.name,
+                "received": received,
+                "event_count": len(p.digests),
+                "root": p.root,
+                "signature": p.signature_line,
+                "namespaces": orjson.dumps(p.doc.namespaces).decode(),
             }
-            for role, epc, q in event_identifiers(ev)
         )
-    for start in range(0, len(rows), _CHUNK * 4):
-        conn.execute(sa.insert(event), rows[start : start + _CHUNK * 4])
-    for start in range(0, len(epcs), _CHUNK * 8):
-        conn.execute(sa.insert(event_epc), epcs[start : start + _CHUNK * 8])
-    store_locations(conn, master_data_locations(p.doc))
-    return CaptureResult(
-        p.capture_id,
-        who.name,
-        len(events),
-        len(fresh),
-        first,
-        tuple(duplicates),
-        event_log_indices=tuple(range(first + 1, first + 1 + len(fresh))),
-    )
+        for n, i in enumerate(fresh, start=1):
+            ev = p.doc.events[i]
+            row = _event_row(ev, capture_index + n, p.digests[i], _declares(ev), received)
+            row.update(capture_id=capture_index, position=i)
+            rows.append(row)
+            epcs.extend(
+                {
+                    "event": capture_index + n,
+                    "role": int(role),
+                    "epc": epc,
+                    "class_key": class_key(epc),
+                    "quantity": q,
+                }
+                for role, epc, q in event_identifiers(ev)
+            )
+        position = capture_index + 1 + len(fresh)
+        results.append(
+            CaptureResult(
+                p.capture_id,
+                who.name,
+                len(p.digests),
+                len(fresh),
+                capture_index,
+                tuple(duplicates),
+                event_log_indices=tuple(range(capture_index + 1, position)),
+            )
+        )
+    for table, values, size in (
+        (capture, captures, _CHUNK),
+        (event, rows, _CHUNK * 4),
+        (event_epc, epcs, _CHUNK * 8),
+    ):
+        for start in range(0, len(values), size):
+            conn.execute(sa.insert(table), values[start : start + size])
+    for plan in plans:
+        if not isinstance(plan, CaptureResult):
+            store_locations(conn, master_data_locations(plan[1].doc))
+    return results
+
+
+def _declares(ev: dict[str, Any]) -> bool:
+    return isinstance(ev.get("errorDeclaration"), dict)
+
+
+def _split_fresh(
+    p: _Prepared, seen: set[tuple[bytes, bool]]
+) -> tuple[list[int], list[tuple[int, str]]]:
+    """Events not yet in the ledger (nor earlier in this batch), and the duplicates."""
+    fresh: list[int] = []
+    duplicates: list[tuple[int, str]] = []
+    for i, d in enumerate(p.digests):
+        key = (d, _declares(p.doc.events[i]))
+        if key in seen:
+            duplicates.append((i, hash_id_from_digest(d)))
+        else:
+            seen.add(key)
+            fresh.append(i)
+    return fresh, duplicates
 
 
 def _already_stored(conn: Connection, digests: Sequence[bytes]) -> set[tuple[bytes, bool]]:

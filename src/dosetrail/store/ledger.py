@@ -11,12 +11,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
+from dosetrail.errors import DosetrailError
 from dosetrail.home import Home
 from dosetrail.log.checkpoint import Checkpoint
 from dosetrail.log.integrate import integrate
 from dosetrail.log.keys import open_log
 from dosetrail.log.note import Signer
-from dosetrail.store.capture import CaptureResult, capture_document
+from dosetrail.store.capture import CaptureRequest, CaptureResult, capture_batch, capture_document
 from dosetrail.store.engine import read_tx
 from dosetrail.store.parties import Party, add_party, list_parties
 from dosetrail.store.query import QueryPage, run_query
@@ -66,6 +67,12 @@ class Ledger:
             signature=signature,
             received=received,
         )
+
+    def capture_batch(
+        self, requests: Sequence[CaptureRequest]
+    ) -> list[CaptureResult | DosetrailError]:
+        """Capture several documents in one transaction; a refused one only costs itself."""
+        return capture_batch(self.engine, self.home.keys_dir, requests)
 
     def integrate(self) -> Checkpoint:
         """Extend the log's tiles to every committed entry and sign a new checkpoint."""

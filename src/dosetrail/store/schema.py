@@ -57,7 +57,7 @@ party = sa.Table(
 capture = sa.Table(
     "capture",
     metadata,
-    sa.Column("id", _Id, primary_key=True, autoincrement=True),
+    sa.Column("id", _Id, primary_key=True, autoincrement=False),  # = its log entry's index
     sa.Column("digest", sa.LargeBinary, nullable=False, unique=True),  # SHA-256 of the bytes
     sa.Column("party_id", _Id, sa.ForeignKey("party.id"), nullable=False),
     sa.Column("name", sa.Text, nullable=False),  # document name as submitted
@@ -66,7 +66,6 @@ capture = sa.Table(
     sa.Column("root", sa.LargeBinary, nullable=False),  # RFC 9162 root over event digests
     sa.Column("signature", sa.Text, nullable=False),  # the signed-note signature line
     sa.Column("namespaces", sa.Text, nullable=False),  # JSON prefix map of its extensions
-    sa.Column("log_index", sa.BigInteger, nullable=False, unique=True),
 )
 
 event = sa.Table(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 16:35:16.160773
+Create Date: 2026-11-23 16:38:33.377554
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def upgrade() -> None:
         sa.Column(
             "id",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
+            autoincrement=False,
             nullable=False,
         ),
         sa.Column("digest", sa.LargeBinary(), nullable=False),
@@ -124,11 +124,9 @@ def upgrade() -> None:
         sa.Column("root", sa.LargeBinary(), nullable=False),
         sa.Column("signature", sa.Text(), nullable=False),
         sa.Column("namespaces", sa.Text(), nullable=False),
-        sa.Column("log_index", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(["party_id"], ["party.id"], name=op.f("fk_capture_party_id_party")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_capture")),
         sa.UniqueConstraint("digest", name=op.f("uq_capture_digest")),
-        sa.UniqueConstraint("log_index", name=op.f("uq_capture_log_index")),
     )
     op.create_table(
         "event",
