@@ -702,3 +702,20 @@ def test_sgtin_fast_path_agrees_with_the_grammar(parts: tuple[str, str], serial:
     elements = parse_epc_uri(uri)
     assert elements is not None
     assert normalise_epc(uri) == format_digital_link(elements)
+
+
+@given(
+    st.integers(min_value=6, max_value=12).flatmap(
+        lambda n: st.tuples(
+            st.text("0123456789", min_size=n, max_size=n),
+            st.text("0123456789", min_size=13 - n, max_size=13 - n),
+        )
+    ),
+    st.text("ABCxyz0123456789._-", min_size=1, max_size=20),
+)
+def test_sgtin_check_fast_path_agrees_with_the_grammar(parts: tuple[str, str], serial: str) -> None:
+    from dosetrail.epcis.epc_uri import parse_epc_uri
+
+    uri = f"urn:epc:id:sgtin:{parts[0]}.{parts[1]}.{serial}"
+    assert parse_epc_uri(uri) is not None  # the grammar accepts it ...
+    assert check_identifier(uri) == []  # ... and so does the shortcut

@@ -173,6 +173,9 @@ def _identifier_problems(uri: str) -> tuple[str, ...]:
 
 
 def _problems(uri: str) -> list[str]:
+    plain = _PLAIN_SGTIN.fullmatch(uri)
+    if plain is not None and len(plain.group(1)) + len(plain.group(2)) == 13:
+        return []  # the grammar's answer for this shape (see _normalise_epc)
     if _SPACE_OR_CONTROL.search(uri):
         return [f"{_shown(uri)} contains spaces or control characters"]
     if uri[:8].lower() == "urn:epc:":

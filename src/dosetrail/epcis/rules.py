@@ -22,6 +22,7 @@ __all__ = ["check_event"]
 
 _UOM = re.compile(r"[0-9A-Z]{2,3}")
 _EPC_LISTS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
+_EPC_LIST_KEYS = frozenset(_EPC_LISTS)  # lists of URIs: no names inside to check
 _QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
 
 Found = tuple[str, str]  # (field path, message)
@@ -259,14 +260,15 @@ def _prefixes(value: Any, prefixes: dict[str, str], path: str) -> Iterator[Found
     if isinstance(value, list):
         flat_shapes: set[tuple[str, ...]] = set()  # logger series repeat one shape many times
         for item in value:
-            if isinstance(item, dict) and not any(
-                isinstance(v, dict | list) for v in item.values()
-            ):
-                shape = tuple(item)
-                if shape in flat_shapes:
-                    continue
-                flat_shapes.add(shape)
-            yield from _prefixes(item, prefixes, path)
+            if isinstance(item, dict):
+                if not any(isinstance(v, dict | list) for v in item.values()):
+                    shape = tuple(item)
+                    if shape in flat_shapes:
+                        continue
+                    flat_shapes.add(shape)
+                yield from _prefixes(item, prefixes, path)
+            elif isinstance(item, list):
+                yield from _prefixes(item, prefixes, path)
         return
     if not isinstance(value, dict):
         return
@@ -278,4 +280,5 @@ def _prefixes(value: Any, prefixes: dict[str, str], path: str) -> Iterator[Found
             prefix = name.partition(":")[0]
             if prefix not in prefixes and "//" not in name:
                 yield (path + key).lstrip("."), f"prefix {prefix!r} is not declared in @context"
-        yield from _prefixes(sub, prefixes, f"{path}{key}.")
+        if isinstance(sub, dict | list) and key not in _EPC_LIST_KEYS:
+            yield from _prefixes(sub, prefixes, f"{path}{key}.")

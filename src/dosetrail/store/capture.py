@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import rfc8785
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from dosetrail import canonical_json
 from dosetrail.epcis import Document, digest, hash_id_from_digest, read_document
 from dosetrail.epcis.identifiers import normalise_epc
 from dosetrail.epcis.reader import sniff
@@ -47,7 +47,7 @@ from dosetrail.errors import (
 from dosetrail.log.merkle import leaf_hash, root_of
 from dosetrail.log.note import open_note, parse_note, sign_note
 from dosetrail.log.storage import append_entries
-from dosetrail.store.engine import write_tx
+from dosetrail.store.engine import bulk_insert, write_tx
 from dosetrail.store.epcs import class_key, event_identifiers
 from dosetrail.store.locations import descendants, master_data_locations, store_locations
 from dosetrail.store.parties import Party, find_party, party_signer
@@ -332,13 +332,8 @@ def _store(
                 event_log_indices=tuple(range(capture_index + 1, position)),
             )
         )
-    for table, values, size in (
-        (capture, captures, _CHUNK),
-        (event, rows, _CHUNK * 4),
-        (event_epc, epcs, _CHUNK * 8),
-    ):
-        for start in range(0, len(values), size):
-            conn.execute(sa.insert(table), values[start : start + size])
+    for table, values in ((capture, captures), (event, rows), (event_epc, epcs)):
+        bulk_insert(conn, table, values)
     for plan in plans:
         if not isinstance(plan, CaptureResult):
             store_locations(conn, master_data_locations(plan[1].doc))
@@ -379,7 +374,7 @@ def _already_stored(conn: Connection, digests: Sequence[bytes]) -> set[tuple[byt
 
 def _capture_entry(p: _Prepared, who: Party, received: int) -> bytes:
     sig = p.signature_line.rsplit(" ", 1)[-1]
-    return rfc8785.dumps(
+    return canonical_json.dumps(
         {
             "kind": "capture",
             "capture": p.capture_id,
@@ -401,7 +396,7 @@ def _event_entry(p: _Prepared, i: int, declaration: bool) -> bytes:
     }
     if declaration:
         entry["errorDeclaration"] = True
-    return rfc8785.dumps(entry)
+    return canonical_json.dumps(entry)
 
 
 def _event_row(

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from dosetrail.errors import StorageError
 
-__all__ = ["is_sqlite", "open_engine", "read_tx", "sqlite_url", "write_tx"]
+__all__ = ["bulk_insert", "is_sqlite", "open_engine", "read_tx", "sqlite_url", "write_tx"]
 
 _BUSY_TIMEOUT_MS = 60_000
 
@@ -36,6 +36,8 @@ def is_sqlite(engine: Engine) -> bool:
 
 def open_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for ``url`` with dosetrail's connection settings applied."""
+    if url.startswith("sqlite"):
+        kwargs.setdefault("paramstyle", "named")  # so bulk_insert's SQL works on both databases
     try:
         engine = sa.create_engine(url, **kwargs)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as e:
@@ -84,3 +86,16 @@ def _redact(url: str) -> str:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
     except sa.exc.ArgumentError:
         return "<unparseable URL>"
+
+
+def bulk_insert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows with the driver's ``executemany``, skipping SQLAlchemy's per-row work.
+
+    Rows must all have the same keys and plain Python values of the columns' types; this is the
+    ledger's hot path (a capture inserts several rows per event).
+    """
+    if not rows:
+        return
+    statement = sa.insert(table).values({name: sa.bindparam(name) for name in rows[0]})
+    sql = str(statement.compile(dialect=conn.dialect))
+    conn.exec_driver_sql(sql, rows)
