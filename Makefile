@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
+	rm -rf demo-out
 	$(BIN)/dosetrail demo --out demo-out
 
 test: check
