@@ -22,12 +22,11 @@ from pathlib import Path
 import orjson
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _util import emit  # noqa: E402
-from epcis_hash import CONTEXT, _event  # noqa: E402
-
-from dosetrail.home import Home  # noqa: E402
-from dosetrail.store.capture import CaptureRequest  # noqa: E402
-from dosetrail.store.ledger import Ledger  # noqa: E402
+from _util import emit
+from dosetrail.home import Home
+from dosetrail.store.capture import CaptureRequest
+from dosetrail.store.ledger import Ledger
+from epcis_hash import CONTEXT, _event
 
 PER_DOC = 10_000
 
