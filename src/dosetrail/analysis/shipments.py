@@ -56,23 +56,24 @@ def _frame(data: LedgerData, step: str) -> pl.DataFrame:
 
 
 def shipment_findings(data: LedgerData, moves: pl.DataFrame) -> list[Finding]:
-    doses = moves.group_by("event").agg(pl.col("doses").sum())
+    doses = moves.group_by("event").agg(pl.col("doses").sum(), pl.col("units").sum())
     ships = _frame(data, "shipping").join(doses, on="event", how="left").with_columns(
-        pl.col("doses").fill_null(0)
+        pl.col("doses").fill_null(0), pl.col("units").fill_null(0)
     )
     receipts = _frame(data, "receiving").join(doses, on="event", how="left").with_columns(
-        pl.col("doses").fill_null(0)
+        pl.col("doses").fill_null(0), pl.col("units").fill_null(0)
     )
     sites = data.locations.filter(pl.col("site") == pl.col("id"))["id"].to_list()
     registered = set(sites)
     end = int(data.events["record_time"].max() or 0) if data.events.height else 0
     found: list[Finding] = []
     sent = ships.group_by("desadv").agg(
-        pl.col("event"), pl.col("doses").sum(), pl.col("site").first(),
+        pl.col("event"), pl.col("doses").sum(), pl.col("units").sum(), pl.col("site").first(),
         pl.col("destination").first(), pl.col("event_time").min(),
     )
     got = receipts.group_by("desadv").agg(
         pl.col("event").alias("r_event"), pl.col("doses").sum().alias("r_doses"),
+        pl.col("units").sum().alias("r_units"),
         pl.col("site").first().alias("r_site"), pl.col("event_time").min().alias("r_time"),
     )
     both = sent.join(got, on="desadv", how="full", coalesce=True)
@@ -152,24 +153,26 @@ def _compare(
             )
         return out
     short = row["doses"] - row["r_doses"]
-    if short > 0:
+    missing = row["units"] - row["r_units"]
+    if missing > 0:
         out.append(
             Finding(
                 kind="receipt_short",
                 severity="high",
-                title=f"{name(row['r_site'])} received {short:,} doses fewer than shipped",
+                title=f"{name(row['r_site'])} received {missing:,} vials fewer than shipped",
                 explanation=(
-                    f"{name(source)} shipped {row['doses']:,} doses under {desadv}; "
-                    f"{name(row['r_site'])} recorded receiving {row['r_doses']:,}. The missing "
-                    f"{short:,} doses are on no later record: lost in transit, or diverted and "
-                    "covered as a short delivery."
+                    f"{name(source)} shipped {row['units']:,} vials ({row['doses']:,} doses) "
+                    f"under {desadv}; {name(row['r_site'])} recorded receiving "
+                    f"{row['r_units']:,} ({row['r_doses']:,} doses). The missing {missing:,} "
+                    "vials are on no later record: lost in transit, or diverted and covered as "
+                    "a short delivery."
                 ),
                 subject=(desadv,),
-                metrics={"doses": float(short)},
+                metrics={"vials": float(missing), "doses": float(short)},
                 **base,
             )
         )
-    elif short < 0:
+    elif missing < 0:
         out.append(
             Finding(
                 kind="receipt_over",
