@@ -55,11 +55,7 @@ def run(scenario: str, intensity: float, seed: int, population: int) -> dict[str
             **result.as_json(),
             "falsePer100Facilities": round(100 * false / max(1, facilities), 2),
             "falseKinds": sorted(
-                {
-                    f.kind
-                    for f in findings.findings
-                    if score([f], truth).true_findings == 0
-                }
+                {f.kind for f in findings.findings if score([f], truth).true_findings == 0}
             ),
             "analysisSeconds": round(seconds, 2),
         }

@@ -14,13 +14,13 @@ from dosetrail.sim.load import load_simulation
 from dosetrail.store.engine import sqlite_url
 from dosetrail.store.ledger import Ledger
 from tests.analysis.stream import CLINIC, CLINIC_B, STORE, master_data
-from tests.store.conftest import home  # noqa: F401 - the SQLite/PostgreSQL fixture
+from tests.store.conftest import home
 
 __all__ = ["home"]
 
 
 @pytest.fixture
-def ledger(home: Home) -> Iterator[Ledger]:  # noqa: F811
+def ledger(home: Home) -> Iterator[Ledger]:
     """A ledger with a store, two clinics, a donor and the master data of tests.analysis.stream."""
     opened = Ledger.open(home)
     opened.add_party("operator", "operator")
@@ -33,8 +33,9 @@ def ledger(home: Home) -> Iterator[Ledger]:  # noqa: F811
     opened.close()
 
 
-def simulated(tmp: Path, scenario: str, seed: int, intensity: float = 0.1,
-              population: int = 60000) -> tuple[Ledger, Path]:
+def simulated(
+    tmp: Path, scenario: str, seed: int, intensity: float = 0.1, population: int = 60000
+) -> tuple[Ledger, Path]:
     sim = tmp / "sim"
     simulate(scenario, population, seed, sim, intensity=intensity)
     root = tmp / "home"

@@ -22,8 +22,15 @@ def _when(text: str) -> int:
     return to_micros(stamp)
 
 
-def capture(ledger: Ledger, party: str, events: list[dict[str, object]], *, day: int,
-            prefix: str = "dt", late_days: int = 0) -> None:
+def capture(
+    ledger: Ledger,
+    party: str,
+    events: list[dict[str, object]],
+    *,
+    day: int,
+    prefix: str = "dt",
+    late_days: int = 0,
+) -> None:
     received = _when(s.at(day, 20)) + late_days * 86_400_000_000
     ledger.capture(s.document(events, prefix), party, name=f"{party}-{day}", received=received)
 
@@ -31,24 +38,50 @@ def capture(ledger: Ledger, party: str, events: list[dict[str, object]], *, day:
 def supply(ledger: Ledger, vials: int = 50, ship_to_clinic: bool = True) -> list[str]:
     """Donor → store (case) → clinic A; returns the vial EPCs."""
     epcs = [s.vial(i) for i in range(vials)]
-    capture(ledger, "donor", [
-        s.commission(s.at(1, 8), [s.case(1), *epcs]),
-        s.pack(s.at(1, 8, 1), s.case(1), epcs),
-        s.ship(s.at(1, 9), [s.case(1)], "urn:epcglobal:cbv:bt:9521000000018:D1",
-               s.DONOR_SITE, s.STORE),
-    ], day=1)
-    store = [s.receive(s.at(2, 9), [s.case(1)], "urn:epcglobal:cbv:bt:9521000000018:D1",
-                       s.DONOR_SITE, s.STORE)]
+    capture(
+        ledger,
+        "donor",
+        [
+            s.commission(s.at(1, 8), [s.case(1), *epcs]),
+            s.pack(s.at(1, 8, 1), s.case(1), epcs),
+            s.ship(
+                s.at(1, 9),
+                [s.case(1)],
+                "urn:epcglobal:cbv:bt:9521000000018:D1",
+                s.DONOR_SITE,
+                s.STORE,
+            ),
+        ],
+        day=1,
+    )
+    store = [
+        s.receive(
+            s.at(2, 9), [s.case(1)], "urn:epcglobal:cbv:bt:9521000000018:D1", s.DONOR_SITE, s.STORE
+        )
+    ]
     if ship_to_clinic:
-        store.append(s.ship(s.at(2, 10), [s.case(1)], "urn:epcglobal:cbv:bt:9524000000018:D2",
-                            s.STORE, s.CLINIC))
+        store.append(
+            s.ship(
+                s.at(2, 10), [s.case(1)], "urn:epcglobal:cbv:bt:9524000000018:D2", s.STORE, s.CLINIC
+            )
+        )
     capture(ledger, "store", store, day=2)
     if ship_to_clinic:
-        capture(ledger, "clinic", [
-            s.receive(s.at(3, 9), [s.case(1)], "urn:epcglobal:cbv:bt:9524000000018:D2",
-                      s.STORE, s.CLINIC),
-            s.unpack(s.at(3, 9, 5), s.case(1), s.CLINIC),
-        ], day=3)
+        capture(
+            ledger,
+            "clinic",
+            [
+                s.receive(
+                    s.at(3, 9),
+                    [s.case(1)],
+                    "urn:epcglobal:cbv:bt:9524000000018:D2",
+                    s.STORE,
+                    s.CLINIC,
+                ),
+                s.unpack(s.at(3, 9, 5), s.case(1), s.CLINIC),
+            ],
+            day=3,
+        )
     return epcs
 
 
@@ -65,35 +98,56 @@ def test_honest_stream_has_no_findings(ledger: Ledger) -> None:
         s.session(s.at(4, 9), s.at(4, 15), epcs[:3], s.CLINIC, 1, [7, 8, 6, 4]),
         s.session(s.at(5, 9), s.at(5, 15), epcs[3:6], s.CLINIC, 2, [9, 4, 8, 5]),
     ]
-    capture(ledger, "clinic", [
-        *sessions,
-        s.sensor(s.CLINIC, 4, [4.5, 4.7, 4.6, 4.4] * 12),
-        s.count(s.at(6, 17), s.CLINIC, 44),
-    ], day=6)
+    capture(
+        ledger,
+        "clinic",
+        [
+            *sessions,
+            s.sensor(s.CLINIC, 4, [4.5, 4.7, 4.6, 4.4] * 12),
+            s.count(s.at(6, 17), s.CLINIC, 44),
+        ],
+        day=6,
+    )
     assert kinds(analyze(ledger, store=False)) == {}
 
 
 def test_stock_gap_names_the_site_and_count(ledger: Ledger) -> None:
     epcs = supply(ledger)
-    capture(ledger, "clinic", [
-        s.session(s.at(4, 9), s.at(4, 15), epcs[:2], s.CLINIC, 1, [5, 5, 5, 3]),
-        s.count(s.at(6, 17), s.CLINIC, 40),  # books say 48
-    ], day=6)
+    capture(
+        ledger,
+        "clinic",
+        [
+            s.session(s.at(4, 9), s.at(4, 15), epcs[:2], s.CLINIC, 1, [5, 5, 5, 3]),
+            s.count(s.at(6, 17), s.CLINIC, 40),  # books say 48
+        ],
+        day=6,
+    )
     found = analyze(ledger, store=False)
     gaps = found.of_kind("stock_gap")
     assert [g.locations for g in gaps] == [(normalise_epc(s.CLINIC),)]
     assert gaps[0].metrics["gapDoses"] == 80
-    assert gaps[0].events and len(gaps[0].events) == len(gaps[0].log_indices)
+    assert gaps[0].events
+    assert len(gaps[0].events) == len(gaps[0].log_indices)
 
 
 def test_clone_is_the_use_where_the_vial_never_arrived(ledger: Ledger) -> None:
     epcs = supply(ledger)
-    capture(ledger, "clinic", [
-        s.session(s.at(4, 9), s.at(4, 15), epcs[:2], s.CLINIC, 1, [5, 5, 5, 3]),
-    ], day=4)
-    capture(ledger, "clinic-b", [
-        s.session(s.at(4, 8), s.at(4, 12), epcs[:2], s.CLINIC_B, 2, [5, 5, 5, 3]),
-    ], day=4)
+    capture(
+        ledger,
+        "clinic",
+        [
+            s.session(s.at(4, 9), s.at(4, 15), epcs[:2], s.CLINIC, 1, [5, 5, 5, 3]),
+        ],
+        day=4,
+    )
+    capture(
+        ledger,
+        "clinic-b",
+        [
+            s.session(s.at(4, 8), s.at(4, 12), epcs[:2], s.CLINIC_B, 2, [5, 5, 5, 3]),
+        ],
+        day=4,
+    )
     clones = analyze(ledger, store=False).of_kind("clone")
     assert len(clones) == 1
     assert clones[0].locations[0] == normalise_epc(s.CLINIC_B)
@@ -101,9 +155,7 @@ def test_clone_is_the_use_where_the_vial_never_arrived(ledger: Ledger) -> None:
     assert len(clones[0].events) == 2
 
 
-@pytest.mark.parametrize(
-    ("hours", "alarm"), [(9.5, False), (10.5, True)]
-)
+@pytest.mark.parametrize(("hours", "alarm"), [(9.5, False), (10.5, True)])
 def test_heat_alarm_needs_ten_continuous_hours_above_8(
     ledger: Ledger, hours: float, alarm: bool
 ) -> None:
@@ -134,24 +186,49 @@ def test_logger_gap_while_holding_stock_and_exposed_sessions(ledger: Ledger) -> 
     epcs = supply(ledger)
     day4 = s.sensor(s.CLINIC, 4, [4.5] * 20)  # 00:00-09:30, then nothing until tomorrow
     day5 = s.sensor(s.CLINIC, 5, [4.5] * 48)
-    capture(ledger, "clinic", [day4, day5, s.session(s.at(5, 9), s.at(5, 15), epcs[:2],
-                                                     s.CLINIC, 1, [5, 5, 5, 3])], day=5)
+    capture(
+        ledger,
+        "clinic",
+        [day4, day5, s.session(s.at(5, 9), s.at(5, 15), epcs[:2], s.CLINIC, 1, [5, 5, 5, 3])],
+        day=5,
+    )
     found = analyze(ledger, store=False)
     assert [f.locations[0] for f in found.of_kind("logger_gap")] == [normalise_epc(s.CLINIC)]
     exposed = found.of_kind("exposed_doses")
-    assert exposed and exposed[0].metrics["sessions"] == 1
+    assert exposed
+    assert exposed[0].metrics["sessions"] == 1
 
 
 def test_shipment_receipt_contradictions(ledger: Ledger) -> None:
     supply(ledger, ship_to_clinic=False)
-    capture(ledger, "clinic-b", [
-        s.receive(s.at(3, 9), [s.vial(60)], "urn:epcglobal:cbv:bt:9524000000018:X9",
-                  s.STORE, s.CLINIC_B),
-    ], day=3)
-    capture(ledger, "store", [
-        s.ship(s.at(3, 10), [s.case(1)], "urn:epcglobal:cbv:bt:9524000000018:D3",
-               s.STORE, "urn:epc:id:sgln:9524000.99999.0"),
-    ], day=3)
+    capture(
+        ledger,
+        "clinic-b",
+        [
+            s.receive(
+                s.at(3, 9),
+                [s.vial(60)],
+                "urn:epcglobal:cbv:bt:9524000000018:X9",
+                s.STORE,
+                s.CLINIC_B,
+            ),
+        ],
+        day=3,
+    )
+    capture(
+        ledger,
+        "store",
+        [
+            s.ship(
+                s.at(3, 10),
+                [s.case(1)],
+                "urn:epcglobal:cbv:bt:9524000000018:D3",
+                s.STORE,
+                "urn:epc:id:sgln:9524000.99999.0",
+            ),
+        ],
+        day=3,
+    )
     capture(ledger, "clinic", [s.count(s.at(20, 17), s.CLINIC, 0)], day=20)
     found = kinds(analyze(ledger, store=False))
     assert "receipt_without_shipment" in found
@@ -161,32 +238,57 @@ def test_shipment_receipt_contradictions(ledger: Ledger) -> None:
 
 def test_short_receipt_in_doses_through_the_case(ledger: Ledger) -> None:
     epcs = supply(ledger, ship_to_clinic=False)
-    capture(ledger, "store", [
-        s.ship(s.at(3, 10), [s.case(1)], "urn:epcglobal:cbv:bt:9524000000018:D4",
-               s.STORE, s.CLINIC),
-    ], day=3)
-    capture(ledger, "clinic", [
-        s.receive(s.at(3, 15), epcs[:40], "urn:epcglobal:cbv:bt:9524000000018:D4",
-                  s.STORE, s.CLINIC),
-    ], day=3)
+    capture(
+        ledger,
+        "store",
+        [
+            s.ship(
+                s.at(3, 10), [s.case(1)], "urn:epcglobal:cbv:bt:9524000000018:D4", s.STORE, s.CLINIC
+            ),
+        ],
+        day=3,
+    )
+    capture(
+        ledger,
+        "clinic",
+        [
+            s.receive(
+                s.at(3, 15), epcs[:40], "urn:epcglobal:cbv:bt:9524000000018:D4", s.STORE, s.CLINIC
+            ),
+        ],
+        day=3,
+    )
     short = analyze(ledger, store=False).of_kind("receipt_short")
     assert [f.metrics["vials"] for f in short] == [10]
 
 
 def test_backdated_sessions(ledger: Ledger) -> None:
     epcs = supply(ledger)
-    capture(ledger, "clinic", [
-        s.session(s.at(4, 9), s.at(4, 15), epcs[:2], s.CLINIC, 1, [5, 5, 5, 3]),
-    ], day=4, late_days=20)
+    capture(
+        ledger,
+        "clinic",
+        [
+            s.session(s.at(4, 9), s.at(4, 15), epcs[:2], s.CLINIC, 1, [5, 5, 5, 3]),
+        ],
+        day=4,
+        late_days=20,
+    )
     late = analyze(ledger, store=False).of_kind("backdated")
-    assert len(late) == 1 and late[0].severity == "high"
+    assert len(late) == 1
+    assert late[0].severity == "high"
 
 
 def test_smooth_series_and_rounded_tallies(ledger: Ledger) -> None:
     epcs = supply(ledger)
     events = [
-        s.session(s.at(4 + d, 9), s.at(4 + d, 15), epcs[4 * d : 4 * d + 4], s.CLINIC, d + 1,
-                  [10, 10, 10, 5])
+        s.session(
+            s.at(4 + d, 9),
+            s.at(4 + d, 15),
+            epcs[4 * d : 4 * d + 4],
+            s.CLINIC,
+            d + 1,
+            [10, 10, 10, 5],
+        )
         for d in range(10)
     ]
     capture(ledger, "clinic", events, day=14)
@@ -199,8 +301,9 @@ def test_extension_prefix_is_resolved_by_namespace(ledger: Ledger) -> None:
     """A capture binding the dosetrail namespace to ``ds`` is read like one using ``dt``."""
     epcs = supply(ledger)
     sessions = [
-        s.session(s.at(4, 9), s.at(4, 10), epcs[:30], s.CLINIC, 1, [100, 100, 50, 40],
-                  vaccinators=1)
+        s.session(
+            s.at(4, 9), s.at(4, 10), epcs[:30], s.CLINIC, 1, [100, 100, 50, 40], vaccinators=1
+        )
     ]
     capture(ledger, "clinic", sessions, day=4, prefix="ds")
     assert "impossible_throughput" in kinds(analyze(ledger, store=False))
@@ -208,11 +311,16 @@ def test_extension_prefix_is_resolved_by_namespace(ledger: Ledger) -> None:
 
 def test_double_aggregation(ledger: Ledger) -> None:
     epcs = [s.vial(i) for i in range(4)]
-    capture(ledger, "donor", [
-        s.commission(s.at(1, 8), [s.case(1), s.case(2), *epcs]),
-        s.pack(s.at(1, 8, 1), s.case(1), epcs),
-        s.pack(s.at(1, 8, 2), s.case(2), epcs[:2]),
-    ], day=1)
+    capture(
+        ledger,
+        "donor",
+        [
+            s.commission(s.at(1, 8), [s.case(1), s.case(2), *epcs]),
+            s.pack(s.at(1, 8, 1), s.case(1), epcs),
+            s.pack(s.at(1, 8, 2), s.case(2), epcs[:2]),
+        ],
+        day=1,
+    )
     doubled = analyze(ledger, store=False).of_kind("double_aggregation")
     assert len(doubled) == 1
     assert set(doubled[0].epcs) >= {normalise_epc(e) for e in epcs[:2]}

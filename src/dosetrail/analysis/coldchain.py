@@ -130,18 +130,28 @@ def readings(data: LedgerData) -> pl.DataFrame:
     if not parts:
         return pl.DataFrame(
             schema={
-                "log_index": pl.Int64, "device": pl.String, "site": pl.String,
-                "time": pl.Int64, "value": pl.Float64, "interval": pl.Int64,
+                "log_index": pl.Int64,
+                "device": pl.String,
+                "site": pl.String,
+                "time": pl.Int64,
+                "value": pl.Float64,
+                "interval": pl.Int64,
             }
         )
     out = pl.concat(parts).sort("device", "time")
     # a missing interval: the device's usual spacing
-    spacing = out.with_columns(
-        ((pl.col("time").diff().over("device")) // _US_MIN).alias("d")
-    ).group_by("device").agg(pl.col("d").median().alias("typical"))
-    return out.join(spacing, on="device", how="left").with_columns(
-        pl.coalesce("interval", pl.col("typical").cast(pl.Int64), pl.lit(15)).alias("interval")
-    ).drop("typical")
+    spacing = (
+        out.with_columns(((pl.col("time").diff().over("device")) // _US_MIN).alias("d"))
+        .group_by("device")
+        .agg(pl.col("d").median().alias("typical"))
+    )
+    return (
+        out.join(spacing, on="device", how="left")
+        .with_columns(
+            pl.coalesce("interval", pl.col("typical").cast(pl.Int64), pl.lit(15)).alias("interval")
+        )
+        .drop("typical")
+    )
 
 
 def alarms(frame: pl.DataFrame) -> pl.DataFrame:
@@ -183,7 +193,8 @@ def alarms(frame: pl.DataFrame) -> pl.DataFrame:
             (pl.col("time").max() + step.first()).alias("end"),
             pl.col("value").max().alias("hot"),
             pl.col("value").min().alias("cold"),
-            ((pl.col("value") - HEAT_C).clip(0) * pl.col("interval") / 60).sum()
+            ((pl.col("value") - HEAT_C).clip(0) * pl.col("interval") / 60)
+            .sum()
             .alias("degree_hours"),
             pl.col("log_index").unique().alias("events"),
         )
@@ -235,9 +246,11 @@ def _exposed(
     places = {site}
     shipped = later.filter(pl.col("site") == site, pl.col("step") == "shipping")
     if shipped.height:
-        reached = later.filter(
-            pl.col("step") == "receiving", pl.col("event_time") >= start
-        )["site"].unique().to_list()
+        reached = (
+            later.filter(pl.col("step") == "receiving", pl.col("event_time") >= start)["site"]
+            .unique()
+            .to_list()
+        )
         places |= {s for s in reached if s}
     sessions = later.filter(pl.col("step") == "dispensing", pl.col("site").is_in(list(places)))
     return float(held["held"].sum()), sessions["event"].unique().to_list(), places
@@ -289,7 +302,7 @@ def coldchain_findings(
             )
         )
         if site:
-            found += _exposure(data, moves, site, row["start"], "alarm", row["device"])
+            found += _exposure(data, moves, site, row["start"], why="alarm", device=row["device"])
     holes = gaps(frame)
     for row in holes.iter_rows(named=True) if holes.height else []:
         site = row["site"]
@@ -319,7 +332,7 @@ def coldchain_findings(
                 metrics={"hours": hours},
             )
         )
-        found += _exposure(data, moves, site, row["time"], "gap", row["device"])
+        found += _exposure(data, moves, site, row["time"], why="gap", device=row["device"])
     found += _vvm(data, runs)
     timeline = (
         frame.with_columns((pl.col("time") // 3_600_000_000).alias("hour"))
@@ -333,7 +346,7 @@ def coldchain_findings(
 
 
 def _exposure(
-    data: LedgerData, moves: pl.DataFrame, site: str, start: int, why: str, device: str
+    data: LedgerData, moves: pl.DataFrame, site: str, start: int, *, why: str, device: str
 ) -> list[Finding]:
     doses, sessions, places = _exposed(data, moves, site, start)
     if not sessions:
@@ -365,7 +378,8 @@ def _vvm(data: LedgerData, runs: pl.DataFrame) -> list[Finding]:
     if runs.height == 0:
         return []
     hot = runs.filter(
-        pl.col("kind") == "heat", pl.col("degree_hours") >= VVM_DEGREE_HOURS,
+        pl.col("kind") == "heat",
+        pl.col("degree_hours") >= VVM_DEGREE_HOURS,
         pl.col("site").is_not_null(),
     )
     readings_after = [

@@ -175,7 +175,10 @@ def contents(data: LedgerData) -> Contents:
     """Resolve every custody event's contents to (lot, class, vials)."""
     conn, size = data.conn, data.covered.size
     times = data.events.select(
-        pl.col("log_index"), pl.col("event_time"), pl.col("action"), pl.col("type"),
+        pl.col("log_index"),
+        pl.col("event_time"),
+        pl.col("action"),
+        pl.col("type"),
         pl.col("step"),
     )
     aggs = (
@@ -226,9 +229,9 @@ def contents(data: LedgerData) -> Contents:
     commissioned = listed.filter(pl.col("step") == "commissioning").select(
         "event", "com", "class_key", pl.lit(1, pl.Int64).alias("units")
     )
-    rest = _resolve(listed.filter(pl.col("step") != "commissioning").rename(
-        {"event": "agg_of"}
-    ), aggs)
+    rest = _resolve(
+        listed.filter(pl.col("step") != "commissioning").rename({"event": "agg_of"}), aggs
+    )
     through = (
         rest.filter(pl.col("inside").is_not_null())
         .select("agg_of", "inside")
@@ -248,9 +251,7 @@ def contents(data: LedgerData) -> Contents:
         .agg(pl.col("units").sum())
     )
     lot_expiry = (
-        lot_table.filter(pl.col("lot").is_not_null())
-        .group_by("lot")
-        .agg(pl.col("expiry").min())
+        lot_table.filter(pl.col("lot").is_not_null()).group_by("lot").agg(pl.col("expiry").min())
     )
     return Contents(moved, lot_expiry, doses_per_vial(data, moved))
 
@@ -303,8 +304,9 @@ def doses_per_vial(data: LedgerData, moved: pl.DataFrame) -> dict[str, int]:
         list(totals.items()), schema={"event": pl.Int64, "doses": pl.Int64}, orient="row"
     )
     per_event = moved.group_by("event").agg(
-        pl.col("units").sum(), pl.col("class_key").first(), pl.col("class_key").n_unique()
-        .alias("classes")
+        pl.col("units").sum(),
+        pl.col("class_key").first(),
+        pl.col("class_key").n_unique().alias("classes"),
     )
     joined = (
         per_event.filter(pl.col("classes") == 1, pl.col("units") > 0)
@@ -318,5 +320,3 @@ def doses_per_vial(data: LedgerData, moved: pl.DataFrame) -> dict[str, int]:
         if mode.len() and key[0] is not None:
             out[str(key[0])] = int(mode[-1])
     return out
-
-

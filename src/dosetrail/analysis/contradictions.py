@@ -35,6 +35,10 @@ FUTURE_HOURS = 24
 _DAY_US = 86_400_000_000
 
 
+def _float(value: object) -> float:
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
 def _consumed(size: int) -> sa.Select[tuple[str, int]]:
     return (
         sa.select(event_epc.c.epc, event_epc.c.event)
@@ -143,9 +147,9 @@ def _received_at(data: LedgerData, epcs: list[str]) -> pl.DataFrame:
             )
         )
         rows += [(str(a), int(b)) for a, b in data.conn.execute(query)]
-    receipts = pl.DataFrame(rows, schema={"holder": pl.String, "log_index": pl.Int64},
-                            orient="row").join(data.events.select("log_index", "site"),
-                                               on="log_index")
+    receipts = pl.DataFrame(
+        rows, schema={"holder": pl.String, "log_index": pl.Int64}, orient="row"
+    ).join(data.events.select("log_index", "site"), on="log_index")
     return (
         holders.join(receipts, on="holder")
         .select("epc", "site")
@@ -169,9 +173,7 @@ def double_aggregation_findings(data: LedgerData) -> list[Finding]:
         )
     )
     inner = adds.subquery()
-    repeated = (
-        sa.select(inner.c.epc).group_by(inner.c.epc).having(sa.func.count() > 1)
-    )
+    repeated = sa.select(inner.c.epc).group_by(inner.c.epc).having(sa.func.count() > 1)
     rows = data.conn.execute(adds.where(event_epc.c.epc.in_(repeated))).fetchall()
     if not rows:
         return []
@@ -180,8 +182,9 @@ def double_aggregation_findings(data: LedgerData) -> list[Finding]:
             event_epc.c.role == int(Role.PARENT), event_epc.c.event < size
         )
     ).fetchall()
-    parent_of = pl.DataFrame(parents, schema={"log_index": pl.Int64, "parent": pl.String},
-                             orient="row")
+    parent_of = pl.DataFrame(
+        parents, schema={"log_index": pl.Int64, "parent": pl.String}, orient="row"
+    )
     times = data.events.select("log_index", "event_time", "action", "site")
     packed = (
         pl.DataFrame(rows, schema={"child": pl.String, "log_index": pl.Int64}, orient="row")
@@ -205,8 +208,11 @@ def double_aggregation_findings(data: LedgerData) -> list[Finding]:
         .fill_null(False)
         .alias("released")
     )
-    doubled = checked.group_by("child", "log_index", "previous_event", "parent", "previous",
-                               "site").agg(pl.col("released").any()).filter(~pl.col("released"))
+    doubled = (
+        checked.group_by("child", "log_index", "previous_event", "parent", "previous", "site")
+        .agg(pl.col("released").any())
+        .filter(~pl.col("released"))
+    )
     found: list[Finding] = []
     for (parent,), group in doubled.group_by("parent"):
         children = sorted(set(group["child"].to_list()))
@@ -243,7 +249,7 @@ def backdate_findings(data: LedgerData) -> list[Finding]:
     backdated = late.filter(pl.col("days") >= BACKDATE_DAYS)
     for (site, capture_id), group in backdated.group_by("site", "capture_id"):
         hashes, indices = data.evidence(group["log_index"].to_list())
-        worst = float(group["days"].max() or 0)
+        worst = _float(group["days"].max())
         steps = ", ".join(sorted({str(s) for s in group["step"].to_list()}))
         found.append(
             Finding(
@@ -293,9 +299,7 @@ def location_findings(data: LedgerData) -> list[Finding]:
     known = set(data.locations["id"].to_list())
     found: list[Finding] = []
     for column in ("read_point", "biz_location"):
-        odd = data.events.filter(
-            pl.col(column).is_not_null() & ~pl.col(column).is_in(list(known))
-        )
+        odd = data.events.filter(pl.col(column).is_not_null() & ~pl.col(column).is_in(list(known)))
         for (where,), group in odd.group_by(column):
             hashes, indices = data.evidence(group["log_index"].to_list())
             site = group["site"][0]

@@ -117,6 +117,15 @@ def coverage_findings(
     return found, {"provinces": provinces.to_dicts(), "facilities": facilities.to_dicts()}
 
 
+def _float(value: object) -> float:
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def _minute(column: str) -> pl.Expr:
+    """Local minute of the day of a µs UTC time column, by the session's offset."""
+    return (pl.col(column) // 60_000_000 + pl.col("offset")) % 1440
+
+
 def _throughput(data: LedgerData, s: Sessions) -> list[Finding]:
     frame = s.sessions.filter(
         pl.col("start").is_not_null(), pl.col("vaccinators") > 0, pl.col("end") > pl.col("start")
@@ -130,7 +139,7 @@ def _throughput(data: LedgerData, s: Sessions) -> list[Finding]:
     fast = frame.filter(pl.col("rate") > MAX_DOSES_PER_VACCINATOR_HOUR)
     for (site,), group in fast.group_by("site"):
         hashes, indices = data.evidence(group["log_index"].to_list())
-        worst = float(group["rate"].max() or 0)
+        worst = _float(group["rate"].max())
         found.append(
             Finding(
                 kind="impossible_throughput",
@@ -154,12 +163,9 @@ def _throughput(data: LedgerData, s: Sessions) -> list[Finding]:
 
 
 def _hours(data: LedgerData, s: Sessions, holidays: Collection[date]) -> list[Finding]:
-    minute = lambda col: (  # noqa: E731 - a local expression builder
-        ((pl.col(col) // 60_000_000 + pl.col("offset")) % 1440)
-    )
     frame = s.sessions.with_columns(
-        minute("end").alias("end_min"),
-        pl.when(pl.col("start").is_not_null()).then(minute("start")).alias("start_min"),
+        _minute("end").alias("end_min"),
+        pl.when(pl.col("start").is_not_null()).then(_minute("start")).alias("start_min"),
     )
     night = frame.filter(
         (pl.col("end_min") > DAY_ENDS)

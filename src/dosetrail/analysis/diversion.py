@@ -26,7 +26,8 @@ OVERSUPPLY = 1.5
 def oversupply_findings(
     data: LedgerData, contents: Contents, moves: pl.DataFrame, s: Sessions
 ) -> list[Finding]:
-    courses = int(s.tallies["dose"].max() or 1) if s.tallies.height else 1
+    top = s.tallies["dose"].max() if s.tallies.height else 1
+    courses = int(top) if isinstance(top, int) and top > 0 else 1
     dpv = max(contents.dpv.values(), default=1)
     allowance = 1 / (1 - indicative_wastage(dpv))
     received = (
@@ -38,9 +39,7 @@ def oversupply_findings(
             on="site",
         )
         .filter(pl.col("site_type").is_in(list(FACILITY_TYPES)), pl.col("target") > 0)
-        .with_columns(
-            (pl.col("doses") / (pl.col("target") * courses * allowance)).alias("ratio")
-        )
+        .with_columns((pl.col("doses") / (pl.col("target") * courses * allowance)).alias("ratio"))
         .filter(pl.col("ratio") > OVERSUPPLY)
     )
     found: list[Finding] = []

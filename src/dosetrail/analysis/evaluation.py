@@ -46,8 +46,9 @@ class Score:
             "anomalies": self.anomalies,
             "detected": self.detected,
             "recall": round(self.recall, 3),
-            "recallByKind": {k: {"detected": d, "of": n} for k, (d, n) in
-                             sorted(self.recall_by_kind.items())},
+            "recallByKind": {
+                k: {"detected": d, "of": n} for k, (d, n) in sorted(self.recall_by_kind.items())
+            },
             "missed": list(self.missed),
         }
 
@@ -85,7 +86,8 @@ def score(findings: Sequence[Finding], truth: dict[str, Any]) -> Score:
         d, n = by_kind.get(key, (0, 0))
         by_kind[key] = (d + found, n + 1)
     missed = tuple(
-        f"{a['id']} {a['kind']}/{a['mode']}" for a, d in zip(anomalies, detected, strict=True)
+        f"{a['id']} {a['kind']}/{a['mode']}"
+        for a, d in zip(anomalies, detected, strict=True)
         if not d
     )
     return Score(len(findings), true_findings, len(anomalies), sum(detected), by_kind, missed)

@@ -115,8 +115,9 @@ def smoothness_findings(data: LedgerData, s: Sessions) -> list[Finding]:
                 explanation=(
                     f"Session totals at {data.site_name(site)} vary {row['dispersion']:.2f} "
                     "times as much as Poisson counts would (less than chance allows; "
-                    f"χ² lower tail p = {p:.1e} over {len(row['log_index'])} sessions). Attendance is never this even: the figures look like a quota "
-                    "copied day after day."
+                    f"χ² lower tail p = {p:.1e} over {len(row['log_index'])} sessions). "
+                    "Attendance is never this even: the figures look like a quota copied day "
+                    "after day."
                 ),
                 subject=(site,),
                 locations=(str(site),),

@@ -189,9 +189,7 @@ def load(conn: Connection) -> LedgerData:
     events = _with_sites(events, locations)
     events = events.join(_recorders(conn), on="capture_id", how="left")
     hashes = dict(zip(events["log_index"].to_list(), events["hash_id"].to_list(), strict=True))
-    data = LedgerData(
-        conn, Covered(size, root, events.height), events, locations, _hash=hashes
-    )
+    data = LedgerData(conn, Covered(size, root, events.height), events, locations, _hash=hashes)
     data.bodies = _bodies(conn, events)
     return data
 
@@ -263,7 +261,10 @@ def _attribute(attributes: dict[str, Any], name: str) -> Any:
 def _locations(conn: Connection) -> pl.DataFrame:
     rows = conn.execute(
         sa.select(
-            location.c.id, location.c.name, location.c.site_type, location.c.parent,
+            location.c.id,
+            location.c.name,
+            location.c.site_type,
+            location.c.parent,
             location.c.attributes,
         )
     ).fetchall()
@@ -333,9 +334,7 @@ def _recorders(conn: Connection) -> pl.DataFrame:
     rows = conn.execute(
         sa.select(capture.c.id, party.c.name).join(party, party.c.id == capture.c.party_id)
     ).fetchall()
-    return pl.DataFrame(
-        rows, schema={"capture_id": pl.Int64, "party": pl.String}, orient="row"
-    )
+    return pl.DataFrame(rows, schema={"capture_id": pl.Int64, "party": pl.String}, orient="row")
 
 
 def _dt_prefixes(conn: Connection) -> dict[int, frozenset[str]]:

@@ -41,8 +41,16 @@ def _sankey(flows: list[dict[str, Any]]) -> str:
     if not flows:
         return "<p>No shipments recorded.</p>"
     order = [
-        "origin_warehouse", "sea_port", "railhead", "border_crossing", "central_store",
-        "provincial_store", "county_store", "county_hospital", "ri_clinic", "dong_clinic",
+        "origin_warehouse",
+        "sea_port",
+        "railhead",
+        "border_crossing",
+        "central_store",
+        "provincial_store",
+        "county_store",
+        "county_hospital",
+        "ri_clinic",
+        "dong_clinic",
         "not received",
     ]
     labels = sorted(

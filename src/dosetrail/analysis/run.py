@@ -118,11 +118,15 @@ def analyze(
 def _sankey(data: ledgerdata.LedgerData, moves: pl.DataFrame) -> list[dict[str, object]]:
     """Doses shipped between site types (port → central → provinces → counties → facilities)."""
     kinds = data.locations.select(pl.col("id").alias("site"), "site_type")
-    ships = moves.filter(pl.col("step") == "shipping").group_by("event").agg(
-        pl.col("doses").sum(), pl.col("site").first()
+    ships = (
+        moves.filter(pl.col("step") == "shipping")
+        .group_by("event")
+        .agg(pl.col("doses").sum(), pl.col("site").first())
     )
-    receipts = moves.filter(pl.col("step") == "receiving").group_by("event").agg(
-        pl.col("site").first().alias("to")
+    receipts = (
+        moves.filter(pl.col("step") == "receiving")
+        .group_by("event")
+        .agg(pl.col("site").first().alias("to"))
     )
     shipped = ships.join(kinds, on="site", how="left").rename({"site_type": "from_type"})
     desadv: dict[int, str] = {}
@@ -135,9 +139,11 @@ def _sankey(data: ledgerdata.LedgerData, moves: pl.DataFrame) -> list[dict[str, 
         list(desadv.items()), schema={"event": pl.Int64, "desadv": pl.String}, orient="row"
     )
     sent = shipped.join(link, on="event", how="inner")
-    got = receipts.join(link, on="event", how="inner").join(
-        kinds.rename({"site": "to", "site_type": "to_type"}), on="to", how="left"
-    ).select("desadv", "to_type")
+    got = (
+        receipts.join(link, on="event", how="inner")
+        .join(kinds.rename({"site": "to", "site_type": "to_type"}), on="to", how="left")
+        .select("desadv", "to_type")
+    )
     flows = (
         sent.join(got, on="desadv", how="left")
         .with_columns(pl.col("to_type").fill_null("not received"))

@@ -72,8 +72,12 @@ def sessions(data: LedgerData) -> Sessions:
         orient="row",
     ).join(
         data.events.select(
-            "log_index", "site", pl.col("read_point").alias("post"),
-            pl.col("event_time").alias("end"), "record_time", "party",
+            "log_index",
+            "site",
+            pl.col("read_point").alias("post"),
+            pl.col("event_time").alias("end"),
+            "record_time",
+            "party",
         ),
         on="log_index",
         how="inner",

@@ -24,6 +24,10 @@ _GRACE_US = 7 * 86_400_000_000
 """A shipment younger than this at the end of the covered log may still be in transit."""
 
 
+def _number(value: object) -> int:
+    return int(value) if isinstance(value, int | float) else 0
+
+
 def _desadv(body: dict[str, Any]) -> str | None:
     for item in body.get("bizTransactionList") or []:
         if isinstance(item, dict) and str(item.get("type", "")).endswith("desadv"):
@@ -41,9 +45,7 @@ def _destination(body: dict[str, Any]) -> str | None:
 
 
 def _frame(data: LedgerData, step: str) -> pl.DataFrame:
-    rows = [
-        (index, _desadv(body), _destination(body)) for index, body in data.bodies.get(step, [])
-    ]
+    rows = [(index, _desadv(body), _destination(body)) for index, body in data.bodies.get(step, [])]
     return pl.DataFrame(
         rows,
         schema={"event": pl.Int64, "desadv": pl.String, "destination": pl.String},
@@ -57,24 +59,34 @@ def _frame(data: LedgerData, step: str) -> pl.DataFrame:
 
 def shipment_findings(data: LedgerData, moves: pl.DataFrame) -> list[Finding]:
     doses = moves.group_by("event").agg(pl.col("doses").sum(), pl.col("units").sum())
-    ships = _frame(data, "shipping").join(doses, on="event", how="left").with_columns(
-        pl.col("doses").fill_null(0), pl.col("units").fill_null(0)
+    ships = (
+        _frame(data, "shipping")
+        .join(doses, on="event", how="left")
+        .with_columns(pl.col("doses").fill_null(0), pl.col("units").fill_null(0))
     )
-    receipts = _frame(data, "receiving").join(doses, on="event", how="left").with_columns(
-        pl.col("doses").fill_null(0), pl.col("units").fill_null(0)
+    receipts = (
+        _frame(data, "receiving")
+        .join(doses, on="event", how="left")
+        .with_columns(pl.col("doses").fill_null(0), pl.col("units").fill_null(0))
     )
     sites = data.locations.filter(pl.col("site") == pl.col("id"))["id"].to_list()
     registered = set(sites)
-    end = int(data.events["record_time"].max() or 0) if data.events.height else 0
+    end = _number(data.events["record_time"].max()) if data.events.height else 0
     found: list[Finding] = []
     sent = ships.group_by("desadv").agg(
-        pl.col("event"), pl.col("doses").sum(), pl.col("units").sum(), pl.col("site").first(),
-        pl.col("destination").first(), pl.col("event_time").min(),
+        pl.col("event"),
+        pl.col("doses").sum(),
+        pl.col("units").sum(),
+        pl.col("site").first(),
+        pl.col("destination").first(),
+        pl.col("event_time").min(),
     )
     got = receipts.group_by("desadv").agg(
-        pl.col("event").alias("r_event"), pl.col("doses").sum().alias("r_doses"),
+        pl.col("event").alias("r_event"),
+        pl.col("doses").sum().alias("r_doses"),
         pl.col("units").sum().alias("r_units"),
-        pl.col("site").first().alias("r_site"), pl.col("event_time").min().alias("r_time"),
+        pl.col("site").first().alias("r_site"),
+        pl.col("event_time").min().alias("r_time"),
     )
     both = sent.join(got, on="desadv", how="full", coalesce=True)
     for row in both.iter_rows(named=True):
@@ -112,7 +124,7 @@ def _compare(
     source, destination = row["site"], row["destination"]
     evidence = list(row["event"]) + list(row["r_event"] or [])
     hashes, indices = data.evidence(evidence)
-    base = {
+    base: dict[str, Any] = {
         "locations": tuple(x for x in (source, destination, row["r_site"]) if x),
         "parties": data.parties_of(indices),
         "events": hashes,

@@ -135,9 +135,7 @@ def stock_findings(
         )
     )
     count_events = last_counts.group_by("site").agg(pl.col("event").unique())
-    count_event_of = {
-        r[0]: list(r[1]) for r in count_events.iter_rows()
-    }
+    count_event_of = {r[0]: list(r[1]) for r in count_events.iter_rows()}
     for site, group in table.filter(pl.col("gap") != 0).group_by("site"):
         name = str(site[0])
         missing = int(group["gap_doses"].sum())
@@ -178,18 +176,24 @@ def _negative(data: LedgerData, moves: pl.DataFrame) -> list[Finding]:
     """Running balance per site and lot, inflows first at equal times; below zero is a finding."""
     ordered = (
         moves.filter(pl.col("lot").is_not_null(), pl.col("doses") > 0)
-        .sort("site", "lot", "class_key", "event_time", pl.col("signed"), descending=[
-            False, False, False, False, True])
-        .with_columns(
-            pl.col("signed").cum_sum().over("site", "lot", "class_key").alias("balance")
+        .sort(
+            "site",
+            "lot",
+            "class_key",
+            "event_time",
+            pl.col("signed"),
+            descending=[False, False, False, False, True],
         )
+        .with_columns(pl.col("signed").cum_sum().over("site", "lot", "class_key").alias("balance"))
     )
     below = ordered.filter(pl.col("balance") < 0)
     found: list[Finding] = []
     for site, group in below.group_by("site"):
         name = str(site[0])
-        first = group.sort("event_time").group_by("lot").agg(
-            pl.col("event").first(), pl.col("balance").min(), pl.col("step").first()
+        first = (
+            group.sort("event_time")
+            .group_by("lot")
+            .agg(pl.col("event").first(), pl.col("balance").min(), pl.col("step").first())
         )
         indices = first["event"].to_list()
         hashes, idx = data.evidence(indices)
@@ -233,8 +237,10 @@ def wastage_findings(
     waste = pl.DataFrame(
         waste_rows, schema={"event": pl.Int64, "waste": pl.Int64}, orient="row"
     ).join(sessions, on="event", how="inner")
-    opened = moves.filter(pl.col("step") == "dispensing").group_by("event").agg(
-        pl.col("doses").sum(), pl.col("class_key").first()
+    opened = (
+        moves.filter(pl.col("step") == "dispensing")
+        .group_by("event")
+        .agg(pl.col("doses").sum(), pl.col("class_key").first())
     )
     per_site = (
         waste.join(opened, on="event", how="inner")
@@ -278,10 +284,15 @@ def wastage_findings(
     reasons = {
         i: str(b.get("dt:wasteReason", "other")) for i, b in data.bodies.get("destroying", [])
     }
-    destroyed = moves.filter(pl.col("step") == "destroying").with_columns(
-        pl.col("event").replace_strict(reasons, default="other", return_dtype=pl.String)
-        .alias("reason")
-    ).filter(pl.col("reason") != "expiry")
+    destroyed = (
+        moves.filter(pl.col("step") == "destroying")
+        .with_columns(
+            pl.col("event")
+            .replace_strict(reasons, default="other", return_dtype=pl.String)
+            .alias("reason")
+        )
+        .filter(pl.col("reason") != "expiry")
+    )
     received = (
         moves.filter(pl.col("step").is_in(["receiving", "commissioning"]))
         .group_by("site")
@@ -333,9 +344,11 @@ def wastage_findings(
 
 def expiry_findings(data: LedgerData, contents: Contents, moves: pl.DataFrame) -> list[Finding]:
     """Sessions that opened vials of a lot past its expiry date (local date of the session)."""
-    used = moves.filter(pl.col("step") == "dispensing").join(
-        contents.lots, on="lot", how="inner"
-    ).filter(pl.col("expiry").is_not_null())
+    used = (
+        moves.filter(pl.col("step") == "dispensing")
+        .join(contents.lots, on="lot", how="inner")
+        .filter(pl.col("expiry").is_not_null())
+    )
     if used.height == 0:
         return []
     used = used.with_columns(

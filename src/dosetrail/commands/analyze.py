@@ -15,9 +15,9 @@ from dosetrail.store.ledger import Ledger
 
 
 def command(
-    out: Annotated[
-        Path, typer.Option(help="Folder for findings.json and report.html.")
-    ] = Path("analysis"),
+    out: Annotated[Path, typer.Option(help="Folder for findings.json and report.html.")] = Path(
+        "analysis"
+    ),
 ) -> None:
     """Analyse the whole ledger: stock, cold chain, coverage, diversion and fabrication
     indicators; writes OUT/findings.json (docs/findings.md) and OUT/report.html, and stores the
