@@ -13,7 +13,7 @@ import traceback
 
 import typer
 
-from dosetrail.commands import demo, epcis, ledger, log, simulate, witness
+from dosetrail.commands import analyze, demo, epcis, ledger, log, simulate, witness
 from dosetrail.errors import DosetrailError, InvalidDocument
 
 app = typer.Typer(
@@ -33,6 +33,7 @@ app.add_typer(epcis.app, name="epcis")
 app.add_typer(log.app, name="log")
 app.add_typer(witness.app, name="witness")
 app.command("simulate")(simulate.command)
+app.command("analyze")(analyze.command)
 app.command("demo")(demo.command)
 
 _options = {"verbose": False}
