@@ -1,8 +1,9 @@
 """``dosetrail demo``: the whole story on the embedded default, end to end.
 
 Simulate a mixed adversarial campaign in one province → register its parties and replay every
-capture into a fresh SQLite ledger → integrate the transparency log and publish its tiles → a
-witness checks consistency and cosigns → a tampered copy of the log fails the audit. Each later
+capture into a fresh SQLite ledger → integrate the transparency log → analyse the ledger
+(``findings.json``, ``report.html``) → publish the log's tiles → a witness checks consistency
+and cosigns → a tampered copy of the log fails the audit. Each later
 capability (analysis, certification) adds its step here. Everything lands in ``--out DIR``:
 
 ``DIR/sim/`` the simulation (EPCIS documents, truth, reality), ``DIR/home/`` the ledger and keys,
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dosetrail.analysis import analyze, write_report
 from dosetrail.errors import Conflict, DosetrailError
 from dosetrail.home import Home
 from dosetrail.log.audit import audit_log
@@ -44,6 +46,8 @@ class DemoResult:
     anomalies: int = 0
     checkpoint: Checkpoint | None = None
     tamper_detected: str = ""
+    findings: int = 0
+    high: int = 0
     notes: list[str] = field(default_factory=list)
 
 
@@ -83,8 +87,16 @@ def run_demo(
         loaded.parties,
     )
 
-    step("integrating the transparency log and publishing its tiles")
+    step("integrating the transparency log")
     ledger.integrate()
+
+    step("analysing the ledger: stock, cold chain, coverage, diversion and fabrication")
+    findings = analyze(ledger, lambda what, done, total: progress("analysis", done, total))
+    write_report(findings, out)
+    result.findings = len(findings.findings)
+    result.high = sum(1 for f in findings.findings if f.severity == "high")
+
+    step("publishing the log's tiles")
     tiles = DirectoryTiles(out / "log")
     result.checkpoint = export_tiles(ledger.engine, tiles)
 

@@ -61,8 +61,11 @@ def command(
     )
     if cp is not None:
         say(f"  log {cp.origin}: {cp.size:,} entries, root {cp.root.hex()[:16]}…, witnessed")
+    say(f"  analysis: {result.findings} findings, {result.high} of high severity")
     say(f"  tampered log copy refused: [red]{result.tamper_detected}[/]")
     say("\nwhere to look:")
+    say(f"  {out}/report.html             the analysis report (open it in a browser)")
+    say(f"  {out}/findings.json           the findings, machine-readable")
     say(f"  {out}/sim/truth.json          what the adversary did (ground truth)")
     say(f"  {out}/log/                    published tiles + cosigned checkpoint")
     say(f"  {out}/trusted-keys.txt        the keys a donor trusts")
