@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from dosetrail.cli import main
+from dosetrail.store.engine import open_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,6 +56,29 @@ def skip_or_fail(reason: str) -> None:
     if in_ci():
         pytest.fail(f"{reason} (CI=true: this test must run)")
     pytest.skip(reason)
+
+
+@contextmanager
+def pg_schema(prefix: str) -> Iterator[str]:
+    """A private PostgreSQL schema for one test: yields a URL whose connections live in it.
+
+    Skips (fails in CI) when ``DOSETRAIL_TEST_PG`` is not set.
+    """
+    url = os.environ.get("DOSETRAIL_TEST_PG")
+    if not url:
+        skip_or_fail("PostgreSQL tests need DOSETRAIL_TEST_PG (set by .ci/run)")
+    assert url is not None
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = open_engine(url)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:
+        scoped = sa.engine.make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield scoped.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
 
 
 Runner = Callable[..., tuple[int, str, str]]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +12,7 @@ from sqlalchemy.engine import Engine
 from dosetrail.log.note import Signer
 from dosetrail.log.storage import init_log
 from dosetrail.store.engine import open_engine, sqlite_url
-from tests.conftest import skip_or_fail
+from tests.conftest import pg_schema
 
 ORIGIN = "test.dosetrail.local/log"
 
@@ -28,23 +26,13 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         yield eng
         eng.dispose()
         return
-    url = os.environ.get("DOSETRAIL_TEST_PG")
-    if not url:
-        skip_or_fail("PostgreSQL tests need DOSETRAIL_TEST_PG (set by .ci/run)")
-    assert url is not None
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = open_engine(url)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    eng = open_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        init_log(eng, ORIGIN)
-        yield eng
-    finally:
-        eng.dispose()
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
+    with pg_schema("t") as url:
+        eng = open_engine(url)
+        try:
+            init_log(eng, ORIGIN)
+            yield eng
+        finally:
+            eng.dispose()
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ from dosetrail.log.note import Signer
 from dosetrail.log.storage import init_log
 from dosetrail.log.tiles import bundle_path
 from dosetrail.store.engine import open_engine, sqlite_url
-from tests.log.conftest import ORIGIN, skip_or_fail
+from tests.conftest import skip_or_fail
+from tests.log.conftest import ORIGIN
 from tests.log.helpers import build_log
 
 pytestmark = pytest.mark.go

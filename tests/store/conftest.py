@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from dosetrail.home import Home
-from dosetrail.store.engine import open_engine, sqlite_url
+from dosetrail.store.engine import sqlite_url
 from dosetrail.store.ledger import Ledger
-from tests.conftest import skip_or_fail
-
-
-def pg_schema_url(url: str, schema: str) -> str:
-    """``url`` with libpq options putting every connection in ``schema``."""
-    return (
-        sa.engine.make_url(url)
-        .update_query_dict({"options": f"-csearch_path={schema}"})
-        .render_as_string(hide_password=False)
-    )
+from tests.conftest import pg_schema
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -32,20 +20,8 @@ def home(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Home]:
     if request.param == "sqlite":
         yield Home(root, sqlite_url(root / "ledger.db"))
         return
-    url = os.environ.get("DOSETRAIL_TEST_PG")
-    if not url:
-        skip_or_fail("PostgreSQL tests need DOSETRAIL_TEST_PG (set by .ci/run)")
-    assert url is not None
-    schema = f"s_{uuid.uuid4().hex[:12]}"
-    admin = open_engine(url)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    try:
-        yield Home(root, pg_schema_url(url, schema))
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
+    with pg_schema("s") as url:
+        yield Home(root, url)
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from sqlalchemy.engine import Connection
 from dosetrail.epcis import hash_id_from_digest
 from dosetrail.epcis.vocabulary import expand_field_value
 from dosetrail.log.storage import latest_checkpoint, log_size
+from dosetrail.profile import DT_NAMESPACE, STEP_SHAPES
 from dosetrail.store.schema import capture, event, location, party
 
 __all__ = [
@@ -45,28 +46,12 @@ __all__ = [
     "tallies",
 ]
 
-DT_NAMESPACE = "https://dosetrail.org/epcis/"
 AREA_TYPES = frozenset({"country", "province", "county"})
 SUB_LOCATION_TYPES = frozenset({"cold_room", "fridge", "outreach_post"})
 FACILITY_TYPES = frozenset({"county_hospital", "ri_clinic", "dong_clinic"})
 STORE_TYPES = frozenset({"central_store", "provincial_store", "county_store"})
 
-_STEPS = (
-    "commissioning",
-    "packing",
-    "unpacking",
-    "shipping",
-    "departing",
-    "arriving",
-    "entering_exiting",
-    "receiving",
-    "storing",
-    "sensor_reporting",
-    "inspecting",
-    "dispensing",
-    "destroying",
-    "cycle_counting",
-)
+_STEPS = tuple(STEP_SHAPES)
 _BODY_STEPS = (
     "commissioning",
     "shipping",

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from dosetrail.epcis.document import EPCIS_CONTEXT_URL
+from dosetrail.profile import DT_NAMESPACE
 
 __all__ = [
     "CONTEXT",
@@ -34,7 +35,7 @@ __all__ = [
     "vvm_reading",
 ]
 
-DT = "https://dosetrail.org/epcis/"
+DT = DT_NAMESPACE
 NAMESPACES = {"dt": DT}
 CONTEXT: list[Any] = [EPCIS_CONTEXT_URL, NAMESPACES]
 

@@ -12,29 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from dosetrail.epcis.vocabulary import BIZ_STEP
+from dosetrail.profile import DT_NAMESPACE, STEP_SHAPES
 
 __all__ = ["OBSERVATION", "ROLES", "ROLE_STEPS", "SITE_BOUND", "STEP_SHAPES", "role_problem"]
 
 OBSERVATION = "dt:observation"
-_DT = "https://dosetrail.org/epcis/"
-
-# bizStep → (event type, action) as the profile defines each step.
-STEP_SHAPES: dict[str, tuple[str, str]] = {
-    "commissioning": ("ObjectEvent", "ADD"),
-    "packing": ("AggregationEvent", "ADD"),
-    "unpacking": ("AggregationEvent", "DELETE"),
-    "shipping": ("ObjectEvent", "OBSERVE"),
-    "departing": ("ObjectEvent", "OBSERVE"),
-    "arriving": ("ObjectEvent", "OBSERVE"),
-    "entering_exiting": ("ObjectEvent", "OBSERVE"),
-    "receiving": ("ObjectEvent", "OBSERVE"),
-    "storing": ("ObjectEvent", "OBSERVE"),
-    "sensor_reporting": ("ObjectEvent", "OBSERVE"),
-    "inspecting": ("ObjectEvent", "OBSERVE"),
-    "dispensing": ("ObjectEvent", "OBSERVE"),
-    "destroying": ("ObjectEvent", "OBSERVE"),
-    "cycle_counting": ("ObjectEvent", "OBSERVE"),
-}
 
 ROLE_STEPS: dict[str, frozenset[str]] = {
     "donor": frozenset({"commissioning", "packing", "shipping", "sensor_reporting"}),
@@ -78,7 +60,7 @@ assert set(STEP_SHAPES) <= BIZ_STEP.terms
 def _observes(event: dict[str, Any], prefixes: dict[str, str]) -> bool:
     for key in event:
         prefix, sep, local = key.partition(":")
-        if sep and local == "observation" and prefixes.get(prefix) == _DT:
+        if sep and local == "observation" and prefixes.get(prefix) == DT_NAMESPACE:
             return True
     return False
 
