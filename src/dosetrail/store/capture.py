@@ -378,7 +378,7 @@ def _capture_entry(p: _Prepared, who: Party, received: int) -> bytes:
         {
             "kind": "capture",
             "capture": p.capture_id,
-            "party": who.verifier_key.rsplit("+", 1)[0],
+            "party": "+".join(who.verifier_key.split("+", 2)[:2]),  # name+keyhash
             "count": len(p.digests),
             "root": base64.b64encode(p.root).decode(),
             "signature": sig,
