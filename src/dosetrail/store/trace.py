@@ -95,7 +95,7 @@ def trace(conn: Connection, epc: str) -> list[Step]:
     """Every custody step of ``epc`` (any representation), oldest first."""
     root = normalise_epc(epc.strip())
     steps: dict[int, Step] = {}
-    names = dict(conn.execute(sa.select(location.c.id, location.c.name)).tuples().all())
+    names = dict(conn.execute(sa.select(location.c.id, location.c.name)).all())
     pending = [(root, -_FOREVER, _FOREVER, 0)]
     while pending:
         current, start, end, depth = pending.pop()
