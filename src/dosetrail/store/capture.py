@@ -226,6 +226,7 @@ def _store(conn: Connection, who: Party, p: _Prepared, received: int) -> Capture
             received=received,
             event_count=len(events),
             root=p.root,
+            digests=b"".join(p.digests),
             signature=p.signature_line,
             namespaces=orjson.dumps(p.doc.namespaces).decode(),
             log_index=first,
