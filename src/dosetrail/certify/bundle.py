@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,9 +156,7 @@ def decode_events(data: bytes) -> list[EventRecord]:
         if set(obj) != {"captureProof", "event", "index"} or not isinstance(obj["event"], dict):
             raise IntegrityError(f"{what}: expected captureProof, event and index")
         out.append(
-            EventRecord(
-                _index(obj["index"], what), obj["event"], _unb64(obj["captureProof"], what)
-            )
+            EventRecord(_index(obj["index"], what), obj["event"], _unb64(obj["captureProof"], what))
         )
     _increasing([r.index for r in out], EVENTS)
     return out
@@ -170,14 +169,16 @@ def decode_entries(data: bytes) -> list[EntryRecord]:
         if set(obj) != {"entry", "index", "proof"} or not isinstance(obj["entry"], str):
             raise IntegrityError(f"{what}: expected entry, index and proof")
         out.append(
-            EntryRecord(_index(obj["index"], what), obj["entry"].encode(), _unb64(obj["proof"], what))
+            EntryRecord(
+                _index(obj["index"], what), obj["entry"].encode(), _unb64(obj["proof"], what)
+            )
         )
     _increasing([r.index for r in out], ENTRIES)
     return out
 
 
 def _increasing(indices: list[int], member: str) -> None:
-    if any(a >= b for a, b in zip(indices, indices[1:], strict=False)):
+    if any(a >= b for a, b in itertools.pairwise(indices)):
         raise IntegrityError(f"{member}: log indices are not strictly increasing")
 
 
@@ -193,7 +194,7 @@ def decode_consistency(data: bytes) -> list[bytes]:
 
 
 def _manifest(members: dict[str, bytes]) -> bytes:
-    listed = [
+    listed: list[Any] = [
         {"name": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
         for name, data in members.items()
     ]

@@ -71,7 +71,9 @@ def open_cosigned(data: bytes, trust: Trust, what: str) -> tuple[Checkpoint, int
         raise IntegrityError(f"{what} checkpoint: {e.message}") from e
     if note.unverified_sigs:
         names = ", ".join(sorted({s.name for s in note.unverified_sigs}))
-        raise IntegrityError(f"{what} checkpoint: signature by a key not in the trust file ({names})")
+        raise IntegrityError(
+            f"{what} checkpoint: signature by a key not in the trust file ({names})"
+        )
     log_id = (trust.log.name, trust.log.key_hash)
     if not any((s.name, s.key_hash) == log_id for s in note.sigs):
         raise IntegrityError(f"{what} checkpoint: not signed by the trusted log key")

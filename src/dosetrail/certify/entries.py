@@ -7,7 +7,7 @@ the ledger's ``capture`` entries. A verifier rebuilds the note text from the ent
 signature with the party's trusted key.
 
 =================  ==============================================================================
-``nonce-commit``   ``dosetrail-nonce-commit/v1``, programme, period, ``sha256:<hex of SHA-256(nonce)>``
+``nonce-commit``   ``dosetrail-nonce-commit/v1``, programme, period, ``sha256:<hex>`` of the nonce
 ``nonce-reveal``   ``dosetrail-nonce-reveal/v1``, programme, period, nonce (64 hex), and the
                    sampling checkpoint it is revealed for: origin, size, base64 root
 ``frame``          ``dosetrail-frame/v1``, programme, period, ``sha256:<hex of frame.jsonl>``

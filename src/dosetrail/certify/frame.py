@@ -19,6 +19,7 @@ certifier: when drawn, it counts as not verified.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -166,7 +167,7 @@ class Frame:
         if header.get("format") != FRAME_FORMAT:
             raise IntegrityError(f"frame: format is not {FRAME_FORMAT}")
         units = [_unit(line, n) for n, line in enumerate(lines[1:], start=2)]
-        for n, (a, b) in enumerate(zip(units, units[1:], strict=False), start=3):
+        for n, (a, b) in enumerate(itertools.pairwise(units), start=3):
             if not a < b:
                 raise IntegrityError(f"frame line {n}: units are not sorted and unique")
         try:

@@ -98,7 +98,9 @@ def issue_certificate(
         observed_ev = event_evidence(conn, obs_indices)
         shipped = doses_shipped(conn, below=plan.sampling.size)
         findings = open_findings(conn)
-    claims = {e.log_index: (hash_id(e.event, e.prefixes), claim_of(e.event, e.prefixes)) for e in units}
+    claims = {
+        e.log_index: (hash_id(e.event, e.prefixes), claim_of(e.event, e.prefixes)) for e in units
+    }
     observed = []
     by_index = {e.log_index: e for e in observed_ev}
     for e in observed_ev:
@@ -106,7 +108,9 @@ def issue_certificate(
         if obs is not None:
             observed.append(ObservedEvent(e.log_index, hash_id(e.event, e.prefixes), obs))
     evaluation = evaluate(plan.frame, plan.sample, claims, observed, strict=False)
-    records = [_record(e) for e in units] + [_record(by_index[o.log_index]) for o in evaluation.used]
+    records = [_record(e) for e in units] + [
+        _record(by_index[o.log_index]) for o in evaluation.used
+    ]
     events = b.encode_events(records)
     body = certificate_body(
         programme=programme,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-
 from dosetrail.certify._ledger import append_entry, signer_of
 from dosetrail.certify.entries import (
     NONCE_COMMIT,

@@ -103,7 +103,9 @@ def observations_from_reality(
         where, offset = _where(ev.event)
         if claim.kind == "session":
             fields = _session(claim, sessions.get(claim.session_id or ""), sites, design.interviews)
-            rng = random.Random(hashlib.sha256(plan.sample.seed + index.to_bytes(8, "big")).digest())
+            rng = random.Random(
+                hashlib.sha256(plan.sample.seed + index.to_bytes(8, "big")).digest()
+            )
             p = float(fields.pop("confirmationProbability"))
             attempted = fields["interviewsAttempted"]
             fields["interviewsConfirmed"] = sum(rng.random() < p for _ in range(attempted))

@@ -67,9 +67,9 @@ def _bool(value: Any) -> bool | None:
 def _location(value: Any) -> str | None:
     if isinstance(value, dict) and isinstance(value.get("id"), str):
         try:
-            return normalise_epc(value["id"].strip())
+            return str(normalise_epc(value["id"].strip()))
         except DosetrailError:
-            return value["id"].strip()
+            return str(value["id"]).strip()
     return None
 
 
@@ -106,11 +106,14 @@ def claim_of(event: dict[str, Any], prefixes: dict[str, str]) -> Claim:
     site = _location(event.get("bizLocation")) or _location(event.get("readPoint"))
     if kind == "session":
         tallies = _get(event, prefixes, "administered")
-        counts = [_int(_get(t, prefixes, "count")) for t in tallies or []]
-        epcs = event.get("epcList") if isinstance(event.get("epcList"), list) else []
+        if not isinstance(tallies, list):
+            return Claim(None, 0, 0, None, site, None)
+        counts = [_int(_get(t, prefixes, "count")) for t in tallies]
+        raw_epcs = event.get("epcList")
+        epcs: list[Any] = raw_epcs if isinstance(raw_epcs, list) else []
         first = next((e for e in epcs if isinstance(e, str)), None)
         sid = _get(event, prefixes, "sessionID")
-        if not isinstance(tallies, list) or any(c is None or c < 0 for c in counts):
+        if any(c is None or c < 0 for c in counts):
             return Claim(None, 0, 0, None, site, None)
         return Claim(
             kind,

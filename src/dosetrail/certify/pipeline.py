@@ -49,9 +49,7 @@ def trust_for(ledger: Ledger, witnesses: Sequence[Witness]) -> Trust:
     parties = [
         TrustedParty(p.name, p.role, p.verifier) for p in ledger.parties() if p.role in PARTY_ROLES
     ]
-    return Trust.build(
-        ledger.operator.verifier, [w.cosigner.verifier for w in witnesses], parties
-    )
+    return Trust.build(ledger.operator.verifier, [w.cosigner.verifier for w in witnesses], parties)
 
 
 def certify(
@@ -95,7 +93,9 @@ def certify_simulation(
         truth = orjson.loads((sim / "truth.json").read_bytes())
         reality = orjson.loads((sim / "reality.json").read_bytes())
     except (OSError, orjson.JSONDecodeError) as e:
-        raise MalformedInput(f"{sim}: not a simulation output (truth.json, reality.json): {e}") from e
+        raise MalformedInput(
+            f"{sim}: not a simulation output (truth.json, reality.json): {e}"
+        ) from e
     if nonce is None:
         nonce = parse_nonce(truth["donorNonce"]) if "donorNonce" in truth else new_nonce()
     chosen = local_witnesses(ledger) if witnesses is None else list(witnesses)

@@ -46,13 +46,13 @@ _DIGITS = 6
 def _tail_numerator(x: int, n: int, a: int, b: int) -> int:
     """``b^n · P(X ≥ x)`` for ``X ~ Bin(n, a/b)``, summing the shorter side exactly."""
     if x <= 0:
-        return b**n
+        return int(b**n)
     if x > n:
         return 0
     c = b - a
     if n - x + 1 <= x:  # the upper tail has fewer terms
-        return sum(comb(n, j) * a**j * c ** (n - j) for j in range(x, n + 1))
-    return b**n - sum(comb(n, j) * a**j * c ** (n - j) for j in range(x))
+        return int(sum(comb(n, j) * a**j * c ** (n - j) for j in range(x, n + 1)))
+    return int(b**n - sum(comb(n, j) * a**j * c ** (n - j) for j in range(x)))
 
 
 def binomial_tail(x: int, n: int, p: Fraction) -> Fraction:

@@ -117,9 +117,7 @@ class _Bundle:
     observed: list[ObservedEvent] = field(default_factory=list)
 
 
-def verify_bundle(
-    source: Path | bytes, trust: Trust, on_check: OnCheck | None = None
-) -> Report:
+def verify_bundle(source: Path | bytes, trust: Trust, on_check: OnCheck | None = None) -> Report:
     """Run every check; return the report, or raise :class:`IntegrityError` at the first
     failure (after reporting it to ``on_check`` as failed)."""
     report = Report()
@@ -197,9 +195,13 @@ def _certificate(s: _Bundle) -> str:
     if note.unverified_sigs or len(note.sigs) != 1:
         raise IntegrityError("the certificate must carry exactly one signature, by a monitor")
     sig = note.sigs[0]
-    signer = next(p for p in monitors if (p.verifier.name, p.verifier.key_hash) == (sig.name, sig.key_hash))
+    signer = next(
+        p for p in monitors if (p.verifier.name, p.verifier.key_hash) == (sig.name, sig.key_hash)
+    )
     if cert.get("certifier") != signer.key_id:
-        raise IntegrityError(f"the certificate names {cert.get('certifier')} but {signer.key_id} signed")
+        raise IntegrityError(
+            f"the certificate names {cert.get('certifier')} but {signer.key_id} signed"
+        )
     s.cert, s.cert_bytes, s.certifier = cert, body, signer
     return f"signed by {signer.name} ({signer.key_id}, monitor)"
 
@@ -263,7 +265,9 @@ def _events(s: _Bundle) -> str:
         if entry is None or entry.get("kind") != "event":
             raise IntegrityError(f"{where}: no event log entry for it in the bundle")
         if entry.get("event") != ident:
-            raise IntegrityError(f"{where}: hash {ident} differs from the logged {entry.get('event')}")
+            raise IntegrityError(
+                f"{where}: hash {ident} differs from the logged {entry.get('event')}"
+            )
         if entry.get("errorDeclaration"):
             raise IntegrityError(f"{where} is an error declaration")
         s.event_ids[r.index] = ident
@@ -308,7 +312,10 @@ def _captures(s: _Bundle) -> str:
         except IntegrityError as e:
             raise IntegrityError(f"{where}: capture tree: {e.message}") from e
         s.signers[r.index] = party
-    return f"{len(seen)} capture signatures by trusted parties; {len(s.records)} capture-tree inclusions"
+    return (
+        f"{len(seen)} capture signatures by trusted parties; "
+        f"{len(s.records)} capture-tree inclusions"
+    )
 
 
 # -- 7-10: nonce, frame, sample, observations ---------------------------------------------------
@@ -355,7 +362,8 @@ def _nonce(s: _Bundle) -> str:
 
 
 def _frame(s: _Bundle) -> str:
-    assert s.sampling is not None and s.certifier is not None
+    assert s.sampling is not None
+    assert s.certifier is not None
     ref = s.cert["frame"]
     entry = _entry(s, ref["logIndex"], FRAME)
     _same_scope(s, entry)
@@ -376,7 +384,8 @@ def _frame(s: _Bundle) -> str:
 
 
 def _sample(s: _Bundle) -> str:
-    assert s.sampling is not None and s.frame is not None
+    assert s.sampling is not None
+    assert s.frame is not None
     seed = derive_seed(s.sampling.root, s.nonce)
     if s.cert["seed"] != seed.hex():
         raise IntegrityError("the certificate's seed is not SHA-256(root ‖ nonce)")
@@ -388,7 +397,9 @@ def _sample(s: _Bundle) -> str:
 
 
 def _observations(s: _Bundle) -> str:
-    assert s.sample is not None and s.frame is not None and s.evidence is not None
+    assert s.sample is not None
+    assert s.frame is not None
+    assert s.evidence is not None
     reveal_index = s.cert["nonce"]["revealIndex"]
     drawn = s.sample.first_draw
     for r in s.records:
@@ -404,7 +415,9 @@ def _observations(s: _Bundle) -> str:
             continue
         obs = observation_of(r.event, s.prefixes[r.index])
         if obs is None:
-            raise IntegrityError(f"event at log index {r.index} is neither drawn nor an observation")
+            raise IntegrityError(
+                f"event at log index {r.index} is neither drawn nor an observation"
+            )
         if party.role != "monitor":
             raise IntegrityError(f"observation at log index {r.index} is by a {party.role}")
         if r.index <= reveal_index:
@@ -412,13 +425,17 @@ def _observations(s: _Bundle) -> str:
         s.observed.append(ObservedEvent(r.index, s.event_ids[r.index], obs))
     missing = [i for i in drawn if i not in s.claims]
     if missing:
-        raise IntegrityError(f"the sampled unit at log index {missing[0]} has no event in the bundle")
+        raise IntegrityError(
+            f"the sampled unit at log index {missing[0]} has no event in the bundle"
+        )
     return f"{len(s.observed)} monitor observations for {len(drawn)} sampled units"
 
 
 # -- 11-13: statistics, certificate entry, html -------------------------------------------------
 def _statistics(s: _Bundle) -> str:
-    assert s.frame is not None and s.sample is not None and s.sampling is not None
+    assert s.frame is not None
+    assert s.sample is not None
+    assert s.sampling is not None
     evaluation = evaluate(s.frame, s.sample, s.claims, s.observed, strict=True)
     cert = s.cert
     expected = certificate_body(
