@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -34,7 +35,7 @@ from dosetrail.errors import IntegrityError
 __all__ = ["FRAME_FORMAT", "Frame", "Stratum", "Unit", "check_label", "units_of"]
 
 FRAME_FORMAT = "dosetrail-frame/v1"
-_MAX_LABEL = 64
+_LABEL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,63}")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -216,15 +217,10 @@ def _int(value: Any, name: str) -> int:
 
 
 def check_label(what: str, value: str) -> str:
-    """Programme, period and stratum labels: 1–64 printable ASCII characters, no spaces."""
-    if (
-        not value
-        or len(value) > _MAX_LABEL
-        or not value.isascii()
-        or not value.isprintable()
-        or any(c.isspace() for c in value)
-    ):
-        raise ValueError(f"{what} {value!r} must be 1-64 printable ASCII characters, no spaces")
+    """Programme, period and stratum labels: 1–64 of ``A–Z a–z 0–9 . _ -``, not starting with
+    a dot or dash (they name folders and appear in log entries)."""
+    if not _LABEL.fullmatch(value):
+        raise ValueError(f"{what} {value!r} must be 1-64 letters, digits, '.', '_' or '-'")
     return value
 
 

@@ -66,7 +66,9 @@ def reveal_nonce(
     if state.get("nonceReveal") is not None:
         raise Conflict(f"{programme}/{period}: the nonce is already revealed")
     commit_index = state.need("nonceCommit", "`dosetrail nonce commit`")
-    sampling = Checkpoint.parse(parse_note(state.read("sampling.note", "`dosetrail seal`"))[0])
+    sampling = Checkpoint.parse(
+        parse_note(state.read("sampling.note", "`dosetrail sample seal`"))[0]
+    )
     committed = parse_entry(LogReader(ledger.engine).entry(commit_index), NONCE_COMMIT)
     if committed["commitment"] != "sha256:" + hashlib.sha256(nonce).hexdigest():
         raise IntegrityError("this nonce does not match the commitment in the log")

@@ -98,7 +98,7 @@ def load_plan(ledger: Ledger, programme: str, period: str) -> Plan:
     frame_index = state.need("frame", "`dosetrail sample frame`")
     reveal_index = state.need("nonceReveal", "`dosetrail nonce reveal`")
     data = state.read("frame.jsonl", "`dosetrail sample frame`")
-    note = state.read("sampling.note", "`dosetrail seal`")
+    note = state.read("sampling.note", "`dosetrail sample seal`")
     sampling = Checkpoint.parse(parse_note(note)[0])
     reader = LogReader(ledger.engine)
     logged = parse_entry(reader.entry(frame_index), FRAME)
