@@ -40,7 +40,6 @@ from dosetrail.certify.certificate import (
     CERTIFICATE_FORMAT,
     ObservedEvent,
     certificate_body,
-    encode_certificate,
     evaluate,
 )
 from dosetrail.certify.checkpoints import open_cosigned
@@ -132,6 +131,8 @@ def verify_bundle(source: Path | bytes, trust: Trust, on_check: OnCheck | None =
     steps: list[tuple[str, Callable[[], str]]] = [
         ("bundle", lambda: _container(state, data)),
         ("certificate signature", lambda: _certificate(state)),
+        ("human certificate", lambda: _html(state)),
+        ("committed evidence", lambda: _committed(state)),
         ("checkpoints", lambda: _checkpoints(state)),
         ("log inclusion", lambda: _inclusion(state)),
         ("events", lambda: _events(state)),
@@ -142,7 +143,6 @@ def verify_bundle(source: Path | bytes, trust: Trust, on_check: OnCheck | None =
         ("observations", lambda: _observations(state)),
         ("statistics", lambda: _statistics(state)),
         ("certificate logged", lambda: _logged(state)),
-        ("human certificate", lambda: _html(state)),
     ]
     for name, run in steps:
         try:
@@ -160,6 +160,12 @@ def verify_bundle(source: Path | bytes, trust: Trust, on_check: OnCheck | None =
             on_check(check)
     report.certificate = state.cert
     return report
+
+
+def _canonical(value: Any, raw: bytes) -> bool:
+    """``raw`` is the RFC 8785 form of ``value`` (orjson's sorted form is the same for ASCII
+    keys and no floats, and is checked first because it is fast)."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS) == raw or rfc8785.dumps(value) == raw
 
 
 def _fail(report: Report, on_check: OnCheck | None, name: str, message: str) -> None:
@@ -184,7 +190,7 @@ def _certificate(s: _Bundle) -> str:
         cert = orjson.loads(body)
     except orjson.JSONDecodeError as e:
         raise IntegrityError(f"certificate.json is not JSON ({e})") from e
-    if not isinstance(cert, dict) or encode_certificate(cert) != body:
+    if not isinstance(cert, dict) or not _canonical(cert, body):
         raise IntegrityError("certificate.json is not RFC 8785 canonical JSON")
     if cert.get("format") != CERTIFICATE_FORMAT:
         raise IntegrityError(f"certificate format is not {CERTIFICATE_FORMAT}")
@@ -224,6 +230,14 @@ def _checkpoints(s: _Bundle) -> str:
     )
 
 
+def _committed(s: _Bundle) -> str:
+    if sha256_ref(s.members[b.EVENTS]) != s.cert["evidence"]["events"]:
+        raise IntegrityError("evidence/events.jsonl is not the evidence the certificate commits to")
+    if sha256_ref(s.members[b.FRAME]) != s.cert["frame"]["sha256"]:
+        raise IntegrityError("frame.jsonl is not the frame the certificate names")
+    return "events and frame are the ones the certificate commits to (SHA-256)"
+
+
 # -- 4-6: entries, events, captures -------------------------------------------------------------
 def _inclusion(s: _Bundle) -> str:
     assert s.evidence is not None
@@ -238,7 +252,7 @@ def _inclusion(s: _Bundle) -> str:
             parsed = orjson.loads(r.entry)
         except orjson.JSONDecodeError as e:
             raise IntegrityError(f"log entry {r.index} is not JSON") from e
-        if not isinstance(parsed, dict) or rfc8785.dumps(parsed) != r.entry:
+        if not isinstance(parsed, dict) or not _canonical(parsed, r.entry):
             raise IntegrityError(f"log entry {r.index} is not RFC 8785 JSON")
         s.entries[r.index] = parsed
         s.raw_entries[r.index] = r.entry
@@ -246,10 +260,7 @@ def _inclusion(s: _Bundle) -> str:
 
 
 def _events(s: _Bundle) -> str:
-    data = s.members[b.EVENTS]
-    if sha256_ref(data) != s.cert["evidence"]["events"]:
-        raise IntegrityError("evidence/events.jsonl is not the evidence the certificate commits to")
-    s.records = b.decode_events(data)
+    s.records = b.decode_events(s.members[b.EVENTS])
     for r in s.records:
         where = f"event at log index {r.index}"
         doc = document_from_json(r.event, where)
