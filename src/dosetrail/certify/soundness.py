@@ -145,5 +145,5 @@ def soundness(
         detected += not stats["verdict"]["supported"]
         bounds += float(stats["sessions"]["lowerBound"])
     return SoundnessRow(
-        diversion, concentrated, runs, covered / runs, detected / runs, bounds / runs
+        diversion, concentrated, smooth_only, runs, covered / runs, detected / runs, bounds / runs
     )
