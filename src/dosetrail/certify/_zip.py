@@ -149,17 +149,42 @@ def read_zip(data: bytes) -> dict[str, bytes]:
     return contents
 
 
+def _inflate_raw(raw: bytes, size: int) -> bytes | None:
+    d = zlib.decompressobj(-15)
+    try:
+        content = d.decompress(raw, size + 1)
+    except zlib.error:
+        return None
+    if not d.eof or d.unconsumed_tail or d.unused_data:
+        return None
+    return content
+
+
+def _zero_padding(raw: bytes, content: bytes, size: int) -> bool:
+    """The bits after the end of the deflate stream (high bits of its last byte) are zero.
+
+    Inflating ignores them, so a change there would otherwise go unnoticed: find the fewest
+    low bits of the last byte that still inflate to the same content, and require the rest 0.
+    """
+    if not raw:
+        return False
+    last = raw[-1]
+    for used in range(9):
+        candidate = raw[:-1] + bytes([last & ((1 << used) - 1)])
+        if _inflate_raw(candidate, size) == content:
+            return candidate == raw
+    return False
+
+
 def _inflate(m: RawMember) -> bytes:
     if m.method == STORED:
         content = m.raw
     elif m.method == DEFLATED:
-        d = zlib.decompressobj(-15)
-        try:
-            content = d.decompress(m.raw, m.size + 1)
-        except zlib.error as e:
-            raise IntegrityError(f"bundle: zip member {m.name!r} does not inflate ({e})") from e
-        if not d.eof or d.unconsumed_tail or d.unused_data:
+        content = _inflate_raw(m.raw, m.size)
+        if content is None:
             raise IntegrityError(f"bundle: zip member {m.name!r} has a damaged deflate stream")
+        if not _zero_padding(m.raw, content, m.size):
+            raise IntegrityError(f"bundle: zip member {m.name!r} has stray bits after its data")
     else:
         raise IntegrityError(f"bundle: zip member {m.name!r} uses compression method {m.method}")
     if len(content) != m.size:
