@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,10 +47,10 @@ def _campaign(root: Path, scenario: str, intensity: float) -> Campaign:
 
 
 @pytest.fixture(scope="session")
-def honest(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Campaign]:
-    yield _campaign(tmp_path_factory.mktemp("honest"), "honest", 0.05)
+def honest(tmp_path_factory: pytest.TempPathFactory) -> Campaign:
+    return _campaign(tmp_path_factory.mktemp("honest"), "honest", 0.05)
 
 
 @pytest.fixture(scope="session")
-def adversarial(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Campaign]:
-    yield _campaign(tmp_path_factory.mktemp("adversarial"), "ghost,inflated", 0.3)
+def adversarial(tmp_path_factory: pytest.TempPathFactory) -> Campaign:
+    return _campaign(tmp_path_factory.mktemp("adversarial"), "ghost,inflated", 0.3)

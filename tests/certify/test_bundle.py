@@ -61,7 +61,8 @@ def test_honest_bundle_verifies(honest: Campaign) -> None:
 def test_sampled_units_come_with_their_observation(honest: Campaign) -> None:
     cert = orjson.loads(read_zip(honest.certified.bundle.read_bytes())[b.CERTIFICATE])
     units = cert["units"]
-    assert units and all(u["observation"] for u in units)
+    assert units
+    assert all(u["observation"] for u in units)
     assert sum(u["draws"] for u in units) == len(
         orjson.loads(read_zip(honest.certified.bundle.read_bytes())[b.SAMPLE])["draws"]
     )
@@ -121,6 +122,14 @@ def _stored_bundle(members: dict[str, bytes]) -> bytes:
     return _assemble([RawMember(n, 0, zlib.crc32(d), len(d), d) for n, d in ordered])
 
 
+def _locate(names: list[str], sizes: list[int], pos: int) -> tuple[str, int]:
+    for name, size in zip(names, sizes, strict=True):
+        if pos < size:
+            return name, pos
+        pos -= size
+    raise AssertionError(pos)
+
+
 def test_1000_flips_inside_members_with_a_recomputed_manifest_all_fail(honest: Campaign) -> None:
     members = read_zip(honest.certified.bundle.read_bytes())
     members.pop("manifest.json")
@@ -131,11 +140,7 @@ def test_1000_flips_inside_members_with_a_recomputed_manifest_all_fail(honest: C
     rng = random.Random(9162)
     failed_at: dict[str, int] = {}
     for _ in range(1000):
-        pos = rng.randrange(sum(sizes))
-        for name, size in zip(names, sizes, strict=True):
-            if pos < size:
-                break
-            pos -= size
+        name, pos = _locate(names, sizes, rng.randrange(sum(sizes)))
         content = bytearray(members[name])
         content[pos] ^= rng.randrange(1, 256)
         with pytest.raises(IntegrityError) as e:
