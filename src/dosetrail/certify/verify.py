@@ -1,25 +1,11 @@
 """``dosetrail verify``: check a bundle offline, trusting only the keys of a trust file.
 
-Checks, in order (each names what failed; the first failure stops verification):
+Checks, in order (each names what failed; the first failure stops verification — the list and
+what each covers is in ``docs/certification.md`` §8):
 
-1. **bundle** — canonical zip container; the manifest lists every member with its SHA-256;
-2. **certificate signature** — the statement is RFC 8785 JSON signed by a trusted monitor;
-3. **checkpoints** — sampling and evidence checkpoints signed by the trusted log key, each
-   cosigned by a quorum of trusted witnesses, the first bound in the certificate and proven a
-   prefix of the second (RFC 9162 consistency);
-4. **log inclusion** — every relied-on log entry is in the evidence checkpoint's tree;
-5. **events** — each event's CBV 2.0 hash recomputed from its JSON-LD equals its log entry, and
-   the certificate commits to these exact events;
-6. **captures** — each event's digest is in its capture's tree (RFC 9162 inclusion) under the
-   root its party signed, the party trusted and allowed to record it;
-7. **donor nonce** — committed before the sampling checkpoint, revealed after it for that very
-   checkpoint, both signed by a trusted donor, and the nonce matches the commitment;
-8. **frame** — committed by the certifier before the sampling checkpoint, bytes as committed;
-9. **sample** — seed ``SHA-256(root ‖ nonce)`` and every draw recomputed from the frame;
-10. **observations** — by a trusted monitor, logged after the reveal, one per sampled unit;
-11. **statistics** — outcomes, bounds, LQAS decisions and the headline recomputed equal;
-12. **certificate logged** — its entry (digest and signature) is in the log;
-13. **human certificate** — the HTML is exactly the rendering of the signed statement.
+bundle · certificate signature · human certificate · committed evidence · checkpoints ·
+log inclusion · events · captures · donor nonce · frame · sample · observations · statistics ·
+certificate logged
 """
 
 from __future__ import annotations
