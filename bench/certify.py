@@ -21,9 +21,7 @@ import time
 import zlib
 from pathlib import Path
 
-import orjson
 from _util import emit, peak_rss_mb
-
 from dosetrail.certify import Trust, certify_simulation, verify_bundle
 from dosetrail.certify import bundle as b
 from dosetrail.certify._zip import read_zip
@@ -46,13 +44,24 @@ def measured(population: int, keep: Path | None) -> dict[str, float]:
         sim = root / "sim"
         t = time.perf_counter()
         simulate(["honest"], population, 7, sim)
-        emit(bench="certify", op="simulate", population=population, seconds=round(time.perf_counter() - t, 1))
+        emit(
+            bench="certify",
+            op="simulate",
+            population=population,
+            seconds=round(time.perf_counter() - t, 1),
+        )
         home = Home(root / "home", sqlite_url(root / "home" / "ledger.db"))
         ledger = Ledger.open(home)
         t = time.perf_counter()
         loaded = load_simulation(ledger, sim)
-        emit(bench="certify", op="load", population=population, documents=loaded.documents,
-             events=loaded.events, seconds=round(time.perf_counter() - t, 1))
+        emit(
+            bench="certify",
+            op="load",
+            population=population,
+            documents=loaded.documents,
+            events=loaded.events,
+            seconds=round(time.perf_counter() - t, 1),
+        )
         t = time.perf_counter()
         certified = certify_simulation(ledger, sim, root / "out")
         certify_s = time.perf_counter() - t
@@ -68,13 +77,20 @@ def measured(population: int, keep: Path | None) -> dict[str, float]:
         units = len(certified.certificate["units"])
         frame = members[b.FRAME]
         fixed = certified.size - len(zlib.compress(frame, 9))
-        emit(bench="certify", op="certify+verify", population=population,
-             sessions=sessions["units"], sampled_units=units,
-             bundle_bytes=certified.size, frame_bytes=len(frame),
-             frame_deflated=len(zlib.compress(frame, 9)),
-             certify_s=round(certify_s, 2), verify_s=round(min(times), 3),
-             member_bytes={k: len(v) for k, v in members.items()},
-             peak_rss_mib=round(peak_rss_mb()))
+        emit(
+            bench="certify",
+            op="certify+verify",
+            population=population,
+            sessions=sessions["units"],
+            sampled_units=units,
+            bundle_bytes=certified.size,
+            frame_bytes=len(frame),
+            frame_deflated=len(zlib.compress(frame, 9)),
+            certify_s=round(certify_s, 2),
+            verify_s=round(min(times), 3),
+            member_bytes={k: len(v) for k, v in members.items()},
+            peak_rss_mib=round(peak_rss_mb()),
+        )
         if keep is not None:
             shutil.copy(certified.bundle, keep)
         return {"fixed_per_unit": fixed / units, "verify_per_unit": min(times) / units}
@@ -96,7 +112,14 @@ def national(sim: Path, per_unit: dict[str, float]) -> None:
             if ev.get("bizStep") in ("dispensing", "cycle_counting"):
                 claim = claim_of(ev, prefixes)
                 if claim.kind is not None and claim.weight > 0:
-                    units.append(Unit(claim.kind, "KP-%02d" % (hash(claim.site) % 12), index, claim.weight))
+                    units.append(
+                        Unit(
+                            claim.kind,
+                            f"KP-{zlib.crc32(str(claim.site).encode()) % 12:02d}",
+                            index,
+                            claim.weight,
+                        )
+                    )
     scan_s = time.perf_counter() - t
     frame = Frame.build("campaign", "all", index + 1, DEFAULT_DESIGN, units)
     data = frame.encode()
@@ -107,15 +130,26 @@ def national(sim: Path, per_unit: dict[str, float]) -> None:
     visited = len(sample.first_draw)
     deflated = len(zlib.compress(data, 9))
     estimate = deflated + visited * per_unit["fixed_per_unit"]
-    emit(bench="certify", op="national-frame", units=len(frame.units),
-         sessions=sum(1 for u in frame.units if u.kind == "session"),
-         frame_bytes=len(data), frame_deflated=deflated, scan_s=round(scan_s, 1),
-         frame_decode_and_sample_s=round(decode_s, 2), sampled_units=visited,
-         draws=len(sample.draws))
-    emit(bench="certify", op="national-extrapolated", bundle_bytes=round(estimate),
-         verify_s=round(decode_s + visited * per_unit["verify_per_unit"], 2),
-         assumption="bundle = deflated national frame + sampled units x measured bytes per unit "
-         "(province run); verify = measured frame decode + sample + units x measured s per unit")
+    emit(
+        bench="certify",
+        op="national-frame",
+        units=len(frame.units),
+        sessions=sum(1 for u in frame.units if u.kind == "session"),
+        frame_bytes=len(data),
+        frame_deflated=deflated,
+        scan_s=round(scan_s, 1),
+        frame_decode_and_sample_s=round(decode_s, 2),
+        sampled_units=visited,
+        draws=len(sample.draws),
+    )
+    emit(
+        bench="certify",
+        op="national-extrapolated",
+        bundle_bytes=round(estimate),
+        verify_s=round(decode_s + visited * per_unit["verify_per_unit"], 2),
+        assumption="bundle = deflated national frame + sampled units x measured bytes per unit "
+        "(province run); verify = measured frame decode + sample + units x measured s per unit",
+    )
 
 
 def table(runs: int) -> None:
@@ -144,7 +178,6 @@ def main() -> None:
         national(args.national_sim, per_unit)
     else:
         emit(bench="certify", op="national", skipped="no --national-sim DIR given")
-    del orjson
 
 
 if __name__ == "__main__":

@@ -169,3 +169,29 @@ def test_untrusted_keys_fail(honest: Campaign) -> None:
     }
     with pytest.raises(IntegrityError, match="certificate"):
         verify_bundle(bundle, Trust(trust.log, trust.witnesses, 2, monitor_swapped))
+
+
+def test_cli_usage_errors(honest: Campaign, cli: Runner, tmp_path: Path) -> None:
+    code, _, err = cli("verify", tmp_path / "missing.zip", "--trust", honest.certified.trust)
+    assert code == 2
+    assert "no bundle" in err
+    bad = tmp_path / "keys.txt"
+    bad.write_text("log not-a-key\n")
+    code, _, err = cli("verify", honest.certified.bundle, "--trust", bad)
+    assert code == 2
+    assert "line 1" in err
+
+
+def test_steps_refuse_to_run_out_of_order(honest: Campaign) -> None:
+    from dosetrail.certify import commit_nonce, reveal_nonce
+    from dosetrail.errors import Conflict, NotFound
+    from dosetrail.store.ledger import Ledger
+
+    ledger = Ledger.open(honest.home)
+    try:
+        with pytest.raises(Conflict, match="already committed"):
+            commit_nonce(ledger, "dtvax", "all", bytes(32))
+        with pytest.raises(NotFound, match="nonce commit"):
+            reveal_nonce(ledger, "dtvax", "later", bytes(32))
+    finally:
+        ledger.close()

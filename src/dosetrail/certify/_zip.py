@@ -180,9 +180,10 @@ def _inflate(m: RawMember) -> bytes:
     if m.method == STORED:
         content = m.raw
     elif m.method == DEFLATED:
-        content = _inflate_raw(m.raw, m.size)
-        if content is None:
+        inflated = _inflate_raw(m.raw, m.size)
+        if inflated is None:
             raise IntegrityError(f"bundle: zip member {m.name!r} has a damaged deflate stream")
+        content = inflated
         if not _zero_padding(m.raw, content, m.size):
             raise IntegrityError(f"bundle: zip member {m.name!r} has stray bits after its data")
     else:

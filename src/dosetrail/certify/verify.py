@@ -46,7 +46,7 @@ from dosetrail.certify.sampling import Sample, derive_seed, draw_sample
 from dosetrail.certify.trust import Trust, TrustedParty
 from dosetrail.epcis import digest, hash_id_from_digest, standalone_event
 from dosetrail.epcis.jsonld import document_from_json
-from dosetrail.errors import DosetrailError, IntegrityError
+from dosetrail.errors import DosetrailError, IntegrityError, NotFound, StorageError
 from dosetrail.log.checkpoint import Checkpoint
 from dosetrail.log.merkle import leaf_hash, verify_consistency, verify_inclusion
 from dosetrail.log.note import open_note
@@ -110,8 +110,10 @@ def verify_bundle(source: Path | bytes, trust: Trust, on_check: OnCheck | None =
     if isinstance(source, Path):
         try:
             data = source.read_bytes()
+        except FileNotFoundError as e:
+            raise NotFound(f"no bundle at {source}") from e
         except OSError as e:
-            raise IntegrityError(f"cannot read bundle {source}: {e}") from e
+            raise StorageError(f"cannot read bundle {source}: {e}") from e
     else:
         data = source
     steps: list[tuple[str, Callable[[], str]]] = [
