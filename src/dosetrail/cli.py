@@ -13,7 +13,7 @@ import traceback
 
 import typer
 
-from dosetrail.commands import analyze, demo, epcis, ledger, log, simulate, witness
+from dosetrail.commands import analyze, certify, demo, epcis, ledger, log, simulate, witness
 from dosetrail.errors import DosetrailError, InvalidDocument
 
 app = typer.Typer(
@@ -35,6 +35,11 @@ app.add_typer(witness.app, name="witness")
 app.command("simulate")(simulate.command)
 app.command("analyze")(analyze.command)
 app.command("demo")(demo.command)
+app.add_typer(certify.nonce_app, name="nonce")
+app.add_typer(certify.sample_app, name="sample")
+app.command("certify")(certify.certify_cmd)
+app.command("verify")(certify.verify_cmd)
+app.command("trust")(certify.trust_cmd)
 
 _options = {"verbose": False}
 

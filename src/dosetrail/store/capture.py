@@ -301,6 +301,7 @@ def _store(
                 "received": received,
                 "event_count": len(p.digests),
                 "root": p.root,
+                "digests": b"".join(p.digests),  # the capture tree's leaves, for proofs
                 "signature": p.signature_line,
                 "namespaces": orjson.dumps(p.doc.namespaces).decode(),
             }

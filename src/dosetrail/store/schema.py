@@ -64,6 +64,9 @@ capture = sa.Table(
     sa.Column("received", sa.BigInteger, nullable=False),  # = recordTime of its events
     sa.Column("event_count", sa.Integer, nullable=False),
     sa.Column("root", sa.LargeBinary, nullable=False),  # RFC 9162 root over event digests
+    # The event digests (32 bytes each, document order) the root is over, duplicates included:
+    # what an inclusion proof in the capture's tree needs (NULL for captures stored before 0002).
+    sa.Column("digests", sa.LargeBinary),
     sa.Column("signature", sa.Text, nullable=False),  # the signed-note signature line
     sa.Column("namespaces", sa.Text, nullable=False),  # JSON prefix map of its extensions
 )
