@@ -2,13 +2,16 @@
 
 Simulate a mixed adversarial campaign in one province → register its parties and replay every
 capture into a fresh SQLite ledger → integrate the transparency log → analyse the ledger
-(``findings.json``, ``report.html``) → publish the log's tiles → a witness checks consistency
-and cosigns → a tampered copy of the log fails the audit. Each later
+(``findings.json``, ``report.html``) → certify: donor nonce, witnessed checkpoint, verifiable
+sample, monitor field checks, signed certificate, offline bundle → publish the tiles with a
+cosigned checkpoint → a donor verifies the bundle offline; a forged bundle and a rewritten log
+are both refused. Each later
 capability (analysis, certification) adds its step here. Everything lands in ``--out DIR``:
 
 ``DIR/sim/`` the simulation (EPCIS documents, truth, reality), ``DIR/home/`` the ledger and keys,
-``DIR/log/`` the published tiles with the cosigned checkpoint, ``DIR/trusted-keys.txt`` the keys
-a donor trusts.
+``DIR/log/`` the published tiles with the cosigned checkpoint, ``DIR/bundle.zip`` the
+certificate bundle, ``DIR/trusted-keys.txt`` the keys a donor trusts, ``DIR/report.html`` and
+``DIR/findings.json`` the analysis.
 """
 
 from __future__ import annotations
@@ -17,15 +20,19 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dosetrail.analysis import analyze, write_report
+from dosetrail.certify.checkpoints import cosigned_checkpoint, local_witnesses
+from dosetrail.certify.pipeline import certify_simulation, tampered_copy
+from dosetrail.certify.trust import Trust
+from dosetrail.certify.verify import verify_bundle
 from dosetrail.errors import Conflict, DosetrailError
 from dosetrail.home import Home
 from dosetrail.log.audit import audit_log
 from dosetrail.log.checkpoint import Checkpoint
 from dosetrail.log.directory import DirectoryTiles
 from dosetrail.log.export import export_tiles
-from dosetrail.log.witness import Witness, request_from_tiles
 from dosetrail.sim import simulate
 from dosetrail.sim.load import load_simulation
 from dosetrail.store.engine import sqlite_url
@@ -46,8 +53,12 @@ class DemoResult:
     anomalies: int = 0
     checkpoint: Checkpoint | None = None
     tamper_detected: str = ""
+    forgery_detected: str = ""
     findings: int = 0
     high: int = 0
+    certificate: dict[str, Any] = field(default_factory=dict)
+    bundle_bytes: int = 0
+    verified_checks: int = 0
     notes: list[str] = field(default_factory=list)
 
 
@@ -96,21 +107,34 @@ def run_demo(
     result.findings = len(findings.findings)
     result.high = sum(1 for f in findings.findings if f.severity == "high")
 
-    step("publishing the log's tiles")
-    tiles = DirectoryTiles(out / "log")
-    result.checkpoint = export_tiles(ledger.engine, tiles)
+    step("certifying: donor nonce, frame, witnessed checkpoint, sample, field checks, certificate")
+    certified = certify_simulation(ledger, out / "sim", out)
+    result.certificate = certified.certificate
+    result.bundle_bytes = certified.size
 
-    step("a witness checks the log's consistency and cosigns its checkpoint")
-    witness = Witness.init(out / "witness", "witness.demo.dosetrail")
-    request = request_from_tiles(tiles, 0)
-    cosignature = witness.add_checkpoint(request, ledger.operator.verifier_key)
-    tiles.write("checkpoint", request.checkpoint + cosignature.line().encode(), sync=True)
+    step("publishing the log's tiles with a witness-cosigned checkpoint")
+    witnesses = local_witnesses(ledger)
+    cp, cosigned = cosigned_checkpoint(ledger, witnesses)
+    tiles = DirectoryTiles(out / "log")
+    export_tiles(ledger.engine, tiles)
+    tiles.write("checkpoint", cosigned, sync=True)
+    result.checkpoint = cp
     audit_log(tiles, [ledger.operator.verifier])
 
-    step("the operator tries to rewrite history: a tampered copy of the log must fail")
-    result.tamper_detected = _tamper_and_audit(out, tiles, ledger)
+    step("a donor verifies the bundle offline, with nothing but the trusted keys")
+    trust = Trust.parse(certified.trust.read_text(), str(certified.trust))
+    report = verify_bundle(certified.bundle, trust)
+    result.verified_checks = len(report.checks)
 
-    (out / "trusted-keys.txt").write_text(_trusted_keys(ledger, witness))
+    step("a forger edits the certificate; the operator rewrites the log: both must fail")
+    forged = tampered_copy(certified.bundle, out / "bundle-tampered.zip")
+    try:
+        verify_bundle(forged, trust)
+    except DosetrailError as e:
+        result.forgery_detected = str(e)
+    else:
+        raise DosetrailError("the tampered bundle passed verification: this must never happen")
+    result.tamper_detected = _tamper_and_audit(out, tiles, ledger)
     ledger.close()
     return result
 
@@ -128,14 +152,3 @@ def _tamper_and_audit(out: Path, tiles: DirectoryTiles, ledger: Ledger) -> str:
     except DosetrailError as e:
         return str(e)
     raise DosetrailError("the tampered log copy passed the audit: this must never happen")
-
-
-def _trusted_keys(ledger: Ledger, witness: Witness) -> str:
-    """The keys a donor trusts, one per line: ``log``, ``witness`` and ``party NAME ROLE``."""
-    lines = [
-        "# dosetrail trusted keys: the only inputs `dosetrail verify` trusts",
-        f"log {ledger.operator.verifier_key}",
-        f"witness {witness.cosigner.verifier_key}",
-    ]
-    lines += [f"party {p.name} {p.role} {p.verifier_key}" for p in ledger.parties()]
-    return "\n".join(lines) + "\n"

@@ -62,9 +62,23 @@ def command(
     if cp is not None:
         say(f"  log {cp.origin}: {cp.size:,} entries, root {cp.root.hex()[:16]}…, witnessed")
     say(f"  analysis: {result.findings} findings, {result.high} of high severity")
+    headline = result.certificate.get("headline", "")
+    verdict = result.certificate.get("verdict", {})
+    say(f"  certificate: [bold]{headline}[/]")
+    if isinstance(verdict, dict):
+        word = "supported" if verdict.get("supported") else "NOT supported"
+        reasons = "; ".join(str(r) for r in verdict.get("reasons", [])[:2])
+        say(f"  the donor's claim is {word}" + (f" ({reasons})" if reasons else ""))
+    say(
+        f"  bundle: {result.bundle_bytes / 1024:.0f} KiB, verified offline: "
+        f"{result.verified_checks} checks passed"
+    )
+    say(f"  forged bundle refused: [red]{result.forgery_detected}[/]")
     say(f"  tampered log copy refused: [red]{result.tamper_detected}[/]")
     say("\nwhere to look:")
     say(f"  {out}/report.html             the analysis report (open it in a browser)")
+    say(f"  {out}/bundle.zip              the certificate bundle; check it with:")
+    say(f"      dosetrail verify {out}/bundle.zip --trust {out}/trusted-keys.txt")
     say(f"  {out}/findings.json           the findings, machine-readable")
     say(f"  {out}/sim/truth.json          what the adversary did (ground truth)")
     say(f"  {out}/log/                    published tiles + cosigned checkpoint")
