@@ -71,7 +71,7 @@ def _number(text: str) -> str:
     return shortest if Decimal(shortest) == value else format(value.normalize(), "f")
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 16)  # bounded: a value cache must not grow with the document
 def canonical_value(raw: str) -> str:
     """Normalise one value: CURIE and CBV URN → Web URI, number, EPC/Digital Link → canonical DL."""
     value = raw.strip()
