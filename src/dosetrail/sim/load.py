@@ -8,7 +8,10 @@ a replay must not, or every event would look recorded late).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -16,9 +19,17 @@ from pathlib import Path
 import orjson
 
 from dosetrail.epcis.timestamps import to_micros
-from dosetrail.errors import DosetrailError, MalformedInput
-from dosetrail.store.capture import CaptureRequest
+from dosetrail.errors import AuthError, DosetrailError, MalformedInput
+from dosetrail.store.capture import (
+    Allowed,
+    CaptureRequest,
+    PartyBook,
+    Prepared,
+    prepare_batch,
+    store_prepared,
+)
 from dosetrail.store.ledger import Ledger
+from dosetrail.store.parties import Party
 
 __all__ = ["LoadResult", "load_simulation"]
 
@@ -35,6 +46,52 @@ class LoadResult:
     duplicates: int
 
 
+def _request(sim: Path, day: date, party: str, path: Path) -> CaptureRequest:
+    received = datetime(day.year, day.month, day.day, _CAPTURE_HOUR_UTC, tzinfo=UTC)
+    return CaptureRequest(
+        path.read_bytes(), party, str(path.relative_to(sim)), None, to_micros(received)
+    )
+
+
+_Book = dict[str, tuple[Party, Allowed]]
+_worker: dict[str, tuple[Path, _Book]] = {}  # per worker process: set once by the initializer
+
+
+def _init_worker(keys_dir: Path, book: _Book) -> None:
+    _worker["state"] = (keys_dir, book)
+
+
+def _prepare_in_worker(batch: list[CaptureRequest]) -> list[Prepared]:
+    keys_dir, book = _worker["state"]
+
+    def lookup(name: str) -> tuple[Party, Allowed]:
+        if name not in book:
+            raise AuthError(f"unknown party {name!r}: register it with `dosetrail party add`")
+        return book[name]
+
+    return prepare_batch(keys_dir, batch, lookup)
+
+
+def _prepared(
+    ledger: Ledger, book: PartyBook, batches: list[list[CaptureRequest]], workers: int | None
+) -> Iterator[list[Prepared]]:
+    """Prepared batches in order: in a process pool when there is more than one CPU to use."""
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    if count <= 1 or len(batches) < 4:
+        for batch in batches:
+            yield prepare_batch(ledger.home.keys_dir, batch, book.lookup)
+        return
+    snapshot = book.snapshot(r.party for batch in batches for r in batch)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        count,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(ledger.home.keys_dir, snapshot),
+    ) as pool:
+        yield from pool.map(_prepare_in_worker, batches)
+
+
 def _documents(sim: Path) -> list[tuple[date, str, Path]]:
     found = []
     for path in sorted((sim / "epcis").glob("*/*.jsonld")):
@@ -46,8 +103,15 @@ def _documents(sim: Path) -> list[tuple[date, str, Path]]:
     return sorted(found)
 
 
-def load_simulation(ledger: Ledger, sim: Path, progress: Progress | None = None) -> LoadResult:
-    """Register the simulation's parties and capture all its documents into ``ledger``."""
+def load_simulation(
+    ledger: Ledger, sim: Path, progress: Progress | None = None, *, workers: int | None = None
+) -> LoadResult:
+    """Register the simulation's parties and capture all its documents into ``ledger``.
+
+    Validating, hashing and signing (most of the work) run in ``workers`` processes (default:
+    one per CPU); the captures are stored by this process in document order, a batch per
+    transaction, exactly as :meth:`Ledger.capture_batch` would.
+    """
     try:
         parties = orjson.loads((sim / "parties.json").read_bytes())["parties"]
     except (OSError, orjson.JSONDecodeError, KeyError) as e:
@@ -65,19 +129,19 @@ def load_simulation(ledger: Ledger, sim: Path, progress: Progress | None = None)
             ledger.add_party(operator, "operator")
     ledger.capture((sim / "masterdata.jsonld").read_bytes(), operator, name="masterdata.jsonld")
     documents = _documents(sim)
+    batches = [
+        [_request(sim, day, party, path) for day, party, path in documents[i : i + _BATCH]]
+        for i in range(0, len(documents), _BATCH)
+    ]
+    book = PartyBook(ledger.engine)
     events = duplicates = done = 0
-    for start in range(0, len(documents), _BATCH):
-        batch = []
-        for day, party, path in documents[start : start + _BATCH]:
-            received = datetime(day.year, day.month, day.day, _CAPTURE_HOUR_UTC, tzinfo=UTC)
-            name = str(path.relative_to(sim))
-            batch.append(CaptureRequest(path.read_bytes(), party, name, None, to_micros(received)))
-        for outcome in ledger.capture_batch(batch):
+    for outcomes in _prepared(ledger, book, batches, workers):
+        for outcome in store_prepared(ledger.engine, outcomes):
             if isinstance(outcome, DosetrailError):
                 raise outcome
             events += outcome.stored
             duplicates += len(outcome.duplicates)
-        done += len(batch)
+            done += 1
         if progress is not None:
             progress(done, len(documents))
     return LoadResult(len(parties), len(documents), events, duplicates)

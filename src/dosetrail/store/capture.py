@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,9 +58,12 @@ __all__ = [
     "CAPTURE_NOTE_HEADER",
     "CaptureRequest",
     "CaptureResult",
+    "PartyBook",
     "capture_batch",
     "capture_document",
     "capture_text",
+    "prepare_batch",
+    "store_prepared",
 ]
 
 CAPTURE_NOTE_HEADER = "dosetrail-capture/v1"
@@ -132,6 +135,10 @@ def capture_document(
     return outcome
 
 
+Allowed = tuple[set[str], set[str]] | None
+Prepared = tuple[Party, "_Prepared", int] | DosetrailError  # a document ready to store, or why not
+
+
 def capture_batch(
     engine: Engine, keys_dir: Path, requests: Sequence[CaptureRequest]
 ) -> list[CaptureResult | DosetrailError]:
@@ -141,24 +148,64 @@ def capture_batch(
     in the result list and stores nothing; the others are stored together and acknowledged
     together when the transaction commits.
     """
-    outcomes: list[CaptureResult | DosetrailError | None] = [None] * len(requests)
-    ready: list[tuple[int, Party, _Prepared, int]] = []
-    who_cache: dict[str, tuple[Party, tuple[set[str], set[str]] | None]] = {}
+    parties = PartyBook(engine)
+    return store_prepared(engine, prepare_batch(keys_dir, requests, parties.lookup))
+
+
+class PartyBook:
+    """Parties and the locations each may record at, looked up once per name."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._known: dict[str, tuple[Party, Allowed]] = {}
+
+    def lookup(self, name: str) -> tuple[Party, Allowed]:
+        if name not in self._known:
+            with self._engine.connect() as conn:
+                who = find_party(conn, name)
+                self._known[name] = (who, _allowed_locations(conn, who))
+        return self._known[name]
+
+    def snapshot(self, names: Iterable[str]) -> dict[str, tuple[Party, Allowed]]:
+        """Every named party (unknown names are left out: capturing them fails later)."""
+        out = {}
+        for name in set(names):
+            try:
+                out[name] = self.lookup(name)
+            except DosetrailError:
+                continue
+        return out
+
+
+def prepare_batch(
+    keys_dir: Path,
+    requests: Sequence[CaptureRequest],
+    lookup: Callable[[str], tuple[Party, Allowed]],
+) -> list[Prepared]:
+    """Validate, hash and sign each document (no database writes; safe in worker processes)."""
     now = time.time_ns() // 1000
-    for i, req in enumerate(requests):
+    out: list[Prepared] = []
+    for req in requests:
         try:
-            if req.party not in who_cache:
-                with engine.connect() as conn:
-                    who = find_party(conn, req.party)
-                    who_cache[req.party] = (who, _allowed_locations(conn, who))
-            who, allowed = who_cache[req.party]
+            who, allowed = lookup(req.party)
             prepared = _prepare(
                 keys_dir, req.data, who, req.name, signature=req.signature, allowed=allowed
             )
         except DosetrailError as e:
-            outcomes[i] = e
+            out.append(e)
             continue
-        ready.append((i, who, prepared, req.received if req.received is not None else now))
+        out.append((who, prepared, req.received if req.received is not None else now))
+    return out
+
+
+def store_prepared(
+    engine: Engine, prepared: Sequence[Prepared]
+) -> list[CaptureResult | DosetrailError]:
+    """Store the ready documents of a prepared batch in one transaction, in order."""
+    outcomes: list[CaptureResult | DosetrailError | None] = [
+        p if isinstance(p, DosetrailError) else None for p in prepared
+    ]
+    ready = [(i, *p) for i, p in enumerate(prepared) if not isinstance(p, DosetrailError)]
     if ready:
         with write_tx(engine) as conn:
             stored = _store(conn, ready)
@@ -167,7 +214,7 @@ def capture_batch(
     return [o for o in outcomes if o is not None]
 
 
-def _allowed_locations(conn: Connection, who: Party) -> tuple[set[str], set[str]] | None:
+def _allowed_locations(conn: Connection, who: Party) -> Allowed:
     """For a site-bound party: (its site's subtree, every location in the master data)."""
     if who.role not in SITE_BOUND or who.site is None:
         return None
