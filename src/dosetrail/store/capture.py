@@ -21,21 +21,16 @@ import base64
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from dosetrail import canonical_json
-from dosetrail.epcis import Document, digest, hash_id_from_digest, read_document
-from dosetrail.epcis.identifiers import normalise_epc
+from dosetrail.epcis import Document, digest, read_document
 from dosetrail.epcis.reader import sniff
-from dosetrail.epcis.timestamps import parse_time, to_micros
 from dosetrail.epcis.validate import event_problems, xsd_problems
-from dosetrail.epcis.vocabulary import expand_field_value
 from dosetrail.errors import (
     AuthError,
     DosetrailError,
@@ -46,13 +41,13 @@ from dosetrail.errors import (
 )
 from dosetrail.log.merkle import leaf_hash, root_of
 from dosetrail.log.note import open_note, parse_note, sign_note
-from dosetrail.log.storage import append_entries
-from dosetrail.store.engine import bulk_insert, write_tx
-from dosetrail.store.epcs import class_key, event_identifiers
-from dosetrail.store.locations import descendants, master_data_locations, store_locations
+from dosetrail.store.commit import CaptureResult, PreparedCapture, commit
+from dosetrail.store.engine import write_tx
+from dosetrail.store.epcs import location_id
+from dosetrail.store.locations import descendants
 from dosetrail.store.parties import Party, find_party, party_signer
 from dosetrail.store.roles import SITE_BOUND, role_problem
-from dosetrail.store.schema import capture, event, event_epc, location
+from dosetrail.store.schema import location
 
 __all__ = [
     "CAPTURE_NOTE_HEADER",
@@ -71,33 +66,9 @@ _CHUNK = 500
 _MASTER_DATA_ROLES = frozenset({"operator"})
 
 
-@dataclass(frozen=True, slots=True)
-class CaptureResult:
-    """What a capture did: acknowledged only once this exists (the transaction committed)."""
-
-    capture_id: str
-    party: str
-    events: int
-    stored: int
-    log_index: int
-    duplicates: tuple[tuple[int, str], ...] = ()
-    already_captured: bool = False
-    event_log_indices: tuple[int, ...] = field(default=())
-
-
 def capture_text(capture_id: str, count: int, root: bytes) -> str:
     """The note text a party signs for a capture."""
     return f"{CAPTURE_NOTE_HEADER}\n{capture_id}\n{count}\n{base64.b64encode(root).decode()}\n"
-
-
-@dataclass(slots=True)
-class _Prepared:
-    doc: Document
-    capture_id: str
-    digest: bytes
-    digests: list[bytes]
-    root: bytes
-    signature_line: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +107,7 @@ def capture_document(
 
 
 Allowed = tuple[set[str], set[str]] | None
-Prepared = tuple[Party, "_Prepared", int] | DosetrailError  # a document ready to store, or why not
+Prepared = tuple[Party, PreparedCapture, int] | DosetrailError  # ready to store, or why not
 
 
 def capture_batch(
@@ -208,7 +179,7 @@ def store_prepared(
     ready = [(i, *p) for i, p in enumerate(prepared) if not isinstance(p, DosetrailError)]
     if ready:
         with write_tx(engine) as conn:
-            stored = _store(conn, ready)
+            stored = commit(conn, ready)
         for (i, _, _, _), result in zip(ready, stored, strict=True):
             outcomes[i] = result
     return [o for o in outcomes if o is not None]
@@ -227,7 +198,7 @@ def _site_problem(ev: dict[str, Any], who: Party, allowed: tuple[set[str], set[s
     A location missing from the master data is recorded (and left to analysis to flag)."""
     own, known = allowed
     for key in ("readPoint", "bizLocation"):
-        ident = _location_id(ev.get(key))
+        ident = location_id(ev.get(key))
         if ident is not None and ident in known and ident not in own:
             return f"{key} {ident} is not {who.name}'s site {who.site} or below it"
     return None
@@ -241,7 +212,7 @@ def _prepare(
     *,
     signature: bytes | None,
     allowed: tuple[set[str], set[str]] | None,
-) -> _Prepared:
+) -> PreparedCapture:
     doc = read_document(data, name)
     prefixes = doc.prefixes()
     json_binding = sniff(data[:4096], name) == "json"
@@ -267,7 +238,9 @@ def _prepare(
     digests = [digest(ev, prefixes) for ev in doc.events]
     root = root_of([leaf_hash(d) for d in digests])
     text = capture_text(raw.hex(), len(digests), root)
-    return _Prepared(doc, raw.hex(), raw, digests, root, _signature(keys_dir, who, text, signature))
+    return PreparedCapture(
+        doc, raw.hex(), raw, digests, root, _signature(keys_dir, who, text, signature)
+    )
 
 
 def _has_master_data(doc: Document) -> bool:
@@ -296,185 +269,3 @@ def _signature(keys_dir: Path, who: Party, text: str, signature: bytes | None) -
             )
     opened = open_note(note, [who.verifier])
     return opened.sigs[0].line().rstrip("\n")
-
-
-def _store(
-    conn: Connection, items: Sequence[tuple[int, Party, _Prepared, int]]
-) -> list[CaptureResult]:
-    """Store prepared captures: one log append, one insert per table for the whole batch."""
-    digests = [p.digest for _, _, p, _ in items]
-    existing = {
-        bytes(r.digest): (int(r.id), int(r.event_count))
-        for start in range(0, len(digests), _CHUNK)
-        for r in conn.execute(
-            sa.select(capture.c.digest, capture.c.id, capture.c.event_count).where(
-                capture.c.digest.in_(digests[start : start + _CHUNK])
-            )
-        )
-    }
-    seen = _already_stored(conn, [d for _, _, p, _ in items for d in p.digests])
-    plans: list[tuple[Party, _Prepared, int, list[int], list[tuple[int, str]]] | CaptureResult] = []
-    entries: list[bytes] = []
-    for _, who, p, received in items:
-        if p.digest in existing:
-            index, count = existing[p.digest]
-            plans.append(
-                CaptureResult(p.capture_id, who.name, count, 0, index, already_captured=True)
-            )
-            continue
-        existing[p.digest] = (-1, len(p.digests))  # the same document twice in one batch
-        fresh, duplicates = _split_fresh(p, seen)
-        entries.append(_capture_entry(p, who, received))
-        entries.extend(_event_entry(p, i, _declares(p.doc.events[i])) for i in fresh)
-        plans.append((who, p, received, fresh, duplicates))
-    first = append_entries(conn, entries) if entries else 0
-    captures: list[dict[str, Any]] = []
-    rows: list[dict[str, Any]] = []
-    epcs: list[dict[str, Any]] = []
-    results: list[CaptureResult] = []
-    position = first
-    for plan in plans:
-        if isinstance(plan, CaptureResult):
-            results.append(plan)
-            continue
-        who, p, received, fresh, duplicates = plan
-        capture_index = position
-        captures.append(
-            {
-                "id": capture_index,
-                "digest": p.digest,
-                "party_id": who.id,
-                "name": p.doc.name,
-                "received": received,
-                "event_count": len(p.digests),
-                "root": p.root,
-                "digests": b"".join(p.digests),  # the capture tree's leaves, for proofs
-                "signature": p.signature_line,
-                "namespaces": orjson.dumps(p.doc.namespaces).decode(),
-            }
-        )
-        for n, i in enumerate(fresh, start=1):
-            ev = p.doc.events[i]
-            row = _event_row(ev, capture_index + n, p.digests[i], _declares(ev), received)
-            row.update(capture_id=capture_index, position=i)
-            rows.append(row)
-            epcs.extend(
-                {
-                    "event": capture_index + n,
-                    "role": int(role),
-                    "epc": epc,
-                    "class_key": class_key(epc),
-                    "quantity": q,
-                }
-                for role, epc, q in event_identifiers(ev)
-            )
-        position = capture_index + 1 + len(fresh)
-        results.append(
-            CaptureResult(
-                p.capture_id,
-                who.name,
-                len(p.digests),
-                len(fresh),
-                capture_index,
-                tuple(duplicates),
-                event_log_indices=tuple(range(capture_index + 1, position)),
-            )
-        )
-    for table, values in ((capture, captures), (event, rows), (event_epc, epcs)):
-        bulk_insert(conn, table, values)
-    for plan in plans:
-        if not isinstance(plan, CaptureResult):
-            store_locations(conn, master_data_locations(plan[1].doc))
-    return results
-
-
-def _declares(ev: dict[str, Any]) -> bool:
-    return isinstance(ev.get("errorDeclaration"), dict)
-
-
-def _split_fresh(
-    p: _Prepared, seen: set[tuple[bytes, bool]]
-) -> tuple[list[int], list[tuple[int, str]]]:
-    """Events not yet in the ledger (nor earlier in this batch), and the duplicates."""
-    fresh: list[int] = []
-    duplicates: list[tuple[int, str]] = []
-    for i, d in enumerate(p.digests):
-        key = (d, _declares(p.doc.events[i]))
-        if key in seen:
-            duplicates.append((i, hash_id_from_digest(d)))
-        else:
-            seen.add(key)
-            fresh.append(i)
-    return fresh, duplicates
-
-
-def _already_stored(conn: Connection, digests: Sequence[bytes]) -> set[tuple[bytes, bool]]:
-    found: set[tuple[bytes, bool]] = set()
-    unique = list(dict.fromkeys(digests))
-    for start in range(0, len(unique), _CHUNK):
-        chunk = unique[start : start + _CHUNK]
-        rows = conn.execute(
-            sa.select(event.c.hash, event.c.declaration).where(event.c.hash.in_(chunk))
-        )
-        found.update((bytes(r.hash), bool(r.declaration)) for r in rows)
-    return found
-
-
-def _capture_entry(p: _Prepared, who: Party, received: int) -> bytes:
-    sig = p.signature_line.rsplit(" ", 1)[-1]
-    return canonical_json.dumps(
-        {
-            "kind": "capture",
-            "capture": p.capture_id,
-            "party": "+".join(who.verifier_key.split("+", 2)[:2]),  # name+keyhash
-            "count": len(p.digests),
-            "root": base64.b64encode(p.root).decode(),
-            "signature": sig,
-            "received": received,
-        }
-    )
-
-
-def _event_entry(p: _Prepared, i: int, declaration: bool) -> bytes:
-    entry: dict[str, Any] = {
-        "kind": "event",
-        "event": hash_id_from_digest(p.digests[i]),
-        "capture": p.capture_id,
-        "index": i,
-    }
-    if declaration:
-        entry["errorDeclaration"] = True
-    return canonical_json.dumps(entry)
-
-
-def _event_row(
-    ev: dict[str, Any], index: int, digest_: bytes, declaration: bool, received: int
-) -> dict[str, Any]:
-    """The ``event`` row's queryable columns (the caller adds capture and position)."""
-    stamp, _ = parse_time(str(ev["eventTime"]))
-    where = ev.get("readPoint")
-    biz = ev.get("bizLocation")
-    return {
-        "log_index": index,
-        "hash": digest_,
-        "declaration": declaration,
-        "type": ev["type"],
-        "event_time": to_micros(stamp),
-        "record_time": received,
-        "action": ev.get("action"),
-        "biz_step": _vocab("bizStep", ev.get("bizStep")),
-        "disposition": _vocab("disposition", ev.get("disposition")),
-        "read_point": _location_id(where),
-        "biz_location": _location_id(biz),
-        "body": orjson.dumps(ev),
-    }
-
-
-def _vocab(field_name: str, value: Any) -> str | None:
-    return expand_field_value(field_name, value.strip()) if isinstance(value, str) else None
-
-
-def _location_id(where: Any) -> str | None:
-    if isinstance(where, dict) and isinstance(where.get("id"), str):
-        return normalise_epc(where["id"].strip())
-    return None

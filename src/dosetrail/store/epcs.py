@@ -15,7 +15,7 @@ from typing import Any
 
 from dosetrail.epcis.identifiers import normalise_epc
 
-__all__ = ["Role", "class_key", "event_identifiers"]
+__all__ = ["Role", "class_key", "event_identifiers", "location_id"]
 
 
 class Role(IntEnum):
@@ -72,3 +72,10 @@ def event_identifiers(event: dict[str, Any]) -> Iterator[tuple[Role, str, float 
                     amount = q.get("quantity")
                     number = float(amount) if isinstance(amount, int | float) else None
                     yield role, normalise_epc(q["epcClass"].strip()), number
+
+
+def location_id(where: Any) -> str | None:
+    """The canonical identifier of a ``readPoint``/``bizLocation`` object, if it has one."""
+    if isinstance(where, dict) and isinstance(where.get("id"), str):
+        return normalise_epc(where["id"].strip())
+    return None
