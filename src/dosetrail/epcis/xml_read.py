@@ -31,6 +31,8 @@ from dosetrail.epcis.structure import (
     Kind,
 )
 from dosetrail.epcis.vocabulary import compact_field_value as compact
+from dosetrail.epcis.xml_header import header, master_data
+from dosetrail.epcis.xml_names import WRAPPERS, add, children, split_tag
 from dosetrail.errors import Location, MalformedInput, NotEpcis
 
 __all__ = ["XmlReader", "number"]
@@ -62,7 +64,6 @@ _WATCHED = (
     "subscriptionID",
     "VocabularyList",
 )
-_WRAPPERS = frozenset({"extension", "baseExtension"})
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 # Standard vocabulary values are written as bare JSON-LD terms (``shipping``), as the JSON binding
@@ -81,15 +82,6 @@ def number(text: str) -> int | float | str:
     if value == value.to_integral_value() and "." not in text and "e" not in text.lower():
         return int(value)
     return float(text)
-
-
-def _local(node: object) -> tuple[str, str]:
-    """(namespace, local name) of an lxml tag or attribute name."""
-    tag = node if isinstance(node, str) else str(node)
-    if tag[0] == "{":
-        ns, _, local = tag[1:].partition("}")
-        return ns, local
-    return "", tag
 
 
 class XmlReader:
@@ -119,7 +111,7 @@ class XmlReader:
 
     def qname(self, tag: object) -> str:
         """``{uri}local`` as ``prefix:local`` using this document's prefixes."""
-        ns, local = _local(tag)
+        ns, local = split_tag(tag)
         if not ns:
             return local
         if ns not in self._prefix_of:
@@ -159,8 +151,8 @@ class XmlReader:
                 if action == "start":
                     continue
                 parent = el.getparent()
-                where = _local(parent.tag)[1] if parent is not None else ""
-                local = _local(el.tag)[1]
+                where = split_tag(parent.tag)[1] if parent is not None else ""
+                local = split_tag(el.tag)[1]
                 if where == "EventList" and local in EVENT_TYPES:
                     yield self.event(el, index)
                     index += 1
@@ -171,12 +163,12 @@ class XmlReader:
                         index += 1
                     _free(el)
                 elif local == "EPCISHeader" and parent is root:
-                    self.header["epcisHeader"] = self._header(el)
+                    self.header["epcisHeader"] = header(self, el)
                     _free(el)
                 elif local in ("queryName", "subscriptionID") and where == "QueryResults":
                     self.query[local] = (el.text or "").strip()
                 elif local == "VocabularyList" and self.kind == MASTER_DATA_DOCUMENT:
-                    self.header["epcisMasterData"] = self._master_data(_parent(el))
+                    self.header["epcisMasterData"] = master_data(self, _parent(el))
         except etree.XMLSyntaxError as e:
             raise MalformedInput(f"not well-formed XML: {e}", Location(self.name)) from e
         if root is None:
@@ -192,12 +184,12 @@ class XmlReader:
             job = self.generic(root)
             self.header.update(job if isinstance(job, dict) else {})
             return
-        for child in _children(root):
-            if _local(child.tag)[0]:
-                _add(self.header, self.qname(child.tag), self.generic(child))
+        for child in children(root):
+            if split_tag(child.tag)[0]:
+                add(self.header, self.qname(child.tag), self.generic(child))
 
     def _start_root(self, el: etree._Element) -> None:
-        local = _local(el.tag)[1]
+        local = split_tag(el.tag)[1]
         if local not in _ROOTS:
             raise NotEpcis(
                 f"root element <{local}> is not an EPCIS document "
@@ -208,7 +200,7 @@ class XmlReader:
         if self.kind == CAPTURE_JOB:
             return
         for key, value in el.attrib.items():
-            if _local(key)[0]:
+            if split_tag(key)[0]:
                 self.header[self.qname(key)] = value
             else:
                 self.header[key] = value
@@ -228,16 +220,16 @@ class XmlReader:
 
     def _fields(self, parent: etree._Element, out: Event) -> None:
         for child in parent:
-            ns, local = _local(child.tag)
+            ns, local = split_tag(child.tag)
             if ns:
-                _add(out, self.qname(child.tag), self.generic(child))
+                add(out, self.qname(child.tag), self.generic(child))
                 continue
-            if local in _WRAPPERS:
+            if local in WRAPPERS:
                 self._fields(child, out)
                 continue
             kind = FIELD_KINDS.get(local)
             if kind is None:
-                _add(out, local, self.generic(child))
+                add(out, local, self.generic(child))
             else:
                 out[local] = self._standard(kind, local, child)
 
@@ -249,16 +241,16 @@ class XmlReader:
         return compact(name, (el.text or "").strip())
 
     def _epc_list(self, _name: str, el: etree._Element) -> list[str]:
-        return [(c.text or "").strip() for c in _children(el)]
+        return [(c.text or "").strip() for c in children(el)]
 
     def _quantity_list(self, _name: str, el: etree._Element) -> list[dict[str, Any]]:
         items = []
-        for element in _children(el):
+        for element in children(el):
             item: dict[str, Any] = {}
-            for part in _children(element):
-                ns, local = _local(part.tag)
+            for part in children(element):
+                ns, local = split_tag(part.tag)
                 if ns:
-                    _add(item, self.qname(part.tag), self.generic(part))
+                    add(item, self.qname(part.tag), self.generic(part))
                 elif local == "quantity":
                     if part.get(XSI_NIL) not in ("true", "1"):
                         item[local] = number((part.text or "").strip())
@@ -270,13 +262,13 @@ class XmlReader:
     def _typed_list(self, name: str, el: etree._Element) -> list[dict[str, Any]]:
         field = TYPED_LIST_ITEM[name]
         items = []
-        for item in _children(el):
+        for item in children(el):
             entry: dict[str, Any] = {}
             for key, value in item.attrib.items():
                 if key == "type":
                     entry[key] = compact(f"{name}.type", value.strip())
                 else:
-                    entry[self.qname(key) if _local(key)[0] else key] = value
+                    entry[self.qname(key) if split_tag(key)[0] else key] = value
             entry[field] = (item.text or "").strip()
             items.append(entry)
         return items
@@ -288,10 +280,10 @@ class XmlReader:
 
     def _persistent(self, _name: str, el: etree._Element) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for child in _children(el):
-            ns, local = _local(child.tag)
+        for child in children(el):
+            ns, local = split_tag(child.tag)
             if ns:
-                _add(out, self.qname(child.tag), self.generic(child))
+                add(out, self.qname(child.tag), self.generic(child))
             else:
                 text = (child.text or "").strip()
                 out.setdefault(local, []).append(compact(f"persistentDisposition.{local}", text))
@@ -299,15 +291,15 @@ class XmlReader:
 
     def _sensor_list(self, _name: str, el: etree._Element) -> list[dict[str, Any]]:
         elements = []
-        for sensor in _children(el):
-            if _local(sensor.tag)[1] in _WRAPPERS:
+        for sensor in children(el):
+            if split_tag(sensor.tag)[1] in WRAPPERS:
                 continue
             out: dict[str, Any] = {}
-            for child in _children(sensor):
-                ns, local = _local(child.tag)
+            for child in children(sensor):
+                ns, local = split_tag(child.tag)
                 if ns or local not in ("sensorMetadata", "sensorReport"):
                     key = self.qname(child.tag)
-                    _add(out, key, self.generic(child))
+                    add(out, key, self.generic(child))
                 elif local == "sensorMetadata":
                     out[local] = self._sensor_attributes(child)
                 else:
@@ -318,7 +310,7 @@ class XmlReader:
     def _sensor_attributes(self, el: etree._Element) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, value in el.attrib.items():
-            ns, local = _local(key)
+            ns, local = split_tag(key)
             if ns:
                 out[self.qname(key)] = value
             elif local in SENSOR_NUMBER_FIELDS:
@@ -331,21 +323,21 @@ class XmlReader:
                 )
             else:
                 out[local] = value
-        for child in _children(el):
-            _add(out, self.qname(child.tag), self.generic(child))
+        for child in children(el):
+            add(out, self.qname(child.tag), self.generic(child))
         return out
 
     def _error_declaration(self, _name: str, el: etree._Element) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for child in _children(el):
-            ns, local = _local(child.tag)
+        for child in children(el):
+            ns, local = split_tag(child.tag)
             if ns:
-                _add(out, self.qname(child.tag), self.generic(child))
-            elif local in _WRAPPERS:
-                for sub in _children(child):
-                    _add(out, self.qname(sub.tag), self.generic(sub))
+                add(out, self.qname(child.tag), self.generic(child))
+            elif local in WRAPPERS:
+                for sub in children(child):
+                    add(out, self.qname(sub.tag), self.generic(sub))
             elif local == "correctiveEventIDs":
-                out[local] = [(c.text or "").strip() for c in _children(child)]
+                out[local] = [(c.text or "").strip() for c in children(child)]
             elif local == "reason":
                 out[local] = compact("errorDeclaration.reason", (child.text or "").strip())
             else:
@@ -354,74 +346,25 @@ class XmlReader:
 
     def _ilmd(self, _name: str, el: etree._Element) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for child in _children(el):
-            if _local(child.tag) == ("", "extension"):
-                for sub in _children(child):
-                    _add(out, self.qname(sub.tag), self.generic(sub))
+        for child in children(el):
+            if split_tag(child.tag) == ("", "extension"):
+                for sub in children(child):
+                    add(out, self.qname(sub.tag), self.generic(sub))
             else:
-                _add(out, self.qname(child.tag), self.generic(child))
+                add(out, self.qname(child.tag), self.generic(child))
         return out
 
     def generic(self, el: etree._Element) -> Any:
         """An extension element: text, or an object of attributes (``@``), children, ``#text``."""
         text = (el.text or "").strip()
-        kids = _children(el)
+        kids = children(el)
         if not el.attrib and not kids:
             return text
         out: dict[str, Any] = {"@" + self.qname(k): v for k, v in el.attrib.items()}
         for child in kids:
-            _add(out, self.qname(child.tag), self.generic(child))
+            add(out, self.qname(child.tag), self.generic(child))
         if text:
             out["#text"] = text
-        return out
-
-    # -- header ------------------------------------------------------------------------------
-    def _header(self, el: etree._Element) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for child in _children(el):
-            ns, local = _local(child.tag)
-            if local in _WRAPPERS and not ns:
-                for sub in _children(child):
-                    if _local(sub.tag)[1] == "EPCISMasterData":
-                        out["epcisMasterData"] = self._master_data(sub)
-                    else:
-                        _add(out, self.qname(sub.tag), self.generic(sub))
-            elif local == "EPCISMasterData":
-                out["epcisMasterData"] = self._master_data(child)
-            else:
-                _add(out, self.qname(child.tag), self.generic(child))
-        return out
-
-    def _master_data(self, el: etree._Element) -> dict[str, Any]:
-        vocabularies = []
-        for vlist in _children(el):
-            if _local(vlist.tag)[1] != "VocabularyList":
-                continue
-            for vocab in _children(vlist):
-                entry: dict[str, Any] = {"type": vocab.get("type", "")}
-                elements = []
-                for velist in _children(vocab):
-                    for velement in _children(velist):
-                        elements.append(self._vocabulary_element(velement))
-                entry["vocabularyElementList"] = elements
-                vocabularies.append(entry)
-        return {"vocabularyList": vocabularies}
-
-    def _vocabulary_element(self, el: etree._Element) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": el.get("id", "")}
-        attributes = []
-        for child in _children(el):
-            local = _local(child.tag)[1]
-            if local == "attribute":
-                value = self.generic(child)
-                if isinstance(value, dict):
-                    value = {k: v for k, v in value.items() if k != "@id"}
-                    value = value.get("#text", "") if list(value) == ["#text"] else value
-                attributes.append({"id": child.get("id", ""), "attribute": value})
-            elif local == "children":
-                out["children"] = [(c.text or "").strip() for c in _children(child)]
-        if attributes:
-            out["attributes"] = attributes
         return out
 
 
@@ -448,25 +391,11 @@ def _parent(el: etree._Element) -> etree._Element:
 
 def _wrapped_events(el: etree._Element) -> Iterator[etree._Element]:
     """Events inside ``<EventList><extension>``, however deeply 1.x wrappers nest them."""
-    for child in _children(el):
+    for child in children(el):
         if child.tag == "extension":
             yield from _wrapped_events(child)
         else:
             yield child
-
-
-def _children(el: etree._Element) -> list[etree._Element]:
-    return [c for c in el if isinstance(c.tag, str)]
-
-
-def _add(out: dict[str, Any], key: str, value: Any) -> None:
-    """Set ``key``; a repeated key becomes an array (XML repetition = JSON array)."""
-    if key not in out:
-        out[key] = value
-    elif isinstance(out[key], list):
-        out[key].append(value)
-    else:
-        out[key] = [out[key], value]
 
 
 def _free(el: etree._Element) -> None:
