@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -73,15 +74,19 @@ def _prepare_in_worker(batch: list[CaptureRequest]) -> list[Prepared]:
 
 
 def _prepared(
-    ledger: Ledger, book: PartyBook, batches: list[list[CaptureRequest]], workers: int | None
+    ledger: Ledger,
+    book: PartyBook,
+    batches: Iterator[list[CaptureRequest]],
+    parties: set[str],
+    workers: int | None,
 ) -> Iterator[list[Prepared]]:
     """Prepared batches in order: in a process pool when there is more than one CPU to use."""
     count = workers if workers is not None else (os.cpu_count() or 1)
-    if count <= 1 or len(batches) < 4:
+    if count <= 1:
         for batch in batches:
             yield prepare_batch(ledger.home.keys_dir, batch, book.lookup)
         return
-    snapshot = book.snapshot(r.party for batch in batches for r in batch)
+    snapshot = book.snapshot(parties)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
         count,
@@ -89,7 +94,15 @@ def _prepared(
         initializer=_init_worker,
         initargs=(ledger.home.keys_dir, snapshot),
     ) as pool:
-        yield from pool.map(_prepare_in_worker, batches)
+        # A bounded window of batches in flight: enough to keep every worker busy, few enough
+        # that prepared documents never pile up in memory while the writer catches up.
+        pending: deque[Future[list[Prepared]]] = deque()
+        for batch in batches:
+            pending.append(pool.submit(_prepare_in_worker, batch))
+            if len(pending) >= 2 * count:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _documents(sim: Path) -> list[tuple[date, str, Path]]:
@@ -129,13 +142,14 @@ def load_simulation(
             ledger.add_party(operator, "operator")
     ledger.capture((sim / "masterdata.jsonld").read_bytes(), operator, name="masterdata.jsonld")
     documents = _documents(sim)
-    batches = [
+    batches = (  # read lazily: a national campaign is gigabytes of JSON
         [_request(sim, day, party, path) for day, party, path in documents[i : i + _BATCH]]
         for i in range(0, len(documents), _BATCH)
-    ]
+    )
     book = PartyBook(ledger.engine)
     events = duplicates = done = 0
-    for outcomes in _prepared(ledger, book, batches, workers):
+    parties_used = {party for _, party, _ in documents}
+    for outcomes in _prepared(ledger, book, batches, parties_used, workers):
         for outcome in store_prepared(ledger.engine, outcomes):
             if isinstance(outcome, DosetrailError):
                 raise outcome
