@@ -9,6 +9,7 @@ Run: ``python bench/campaign.py [--populations 1500000,26000000] [--analyze] [--
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import sys
 import tempfile
@@ -85,6 +86,7 @@ def run(population: int, analyze_too: bool, certify_too: bool) -> dict[str, obje
         "total_s": round(t2 - t0, 1),
         "ledger_bytes": size,
         "peak_rss_mb": round(_peak_mb()),
+        "worker_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
         "simulated_events": sim.events,
     }
 

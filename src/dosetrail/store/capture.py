@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from dosetrail.epcis import Document, digest, read_document
 from dosetrail.epcis.reader import sniff
@@ -106,7 +106,7 @@ def capture_document(
     return outcome
 
 
-Allowed = tuple[set[str], set[str]] | None
+Allowed = tuple[frozenset[str], frozenset[str]] | None  # (own subtree, all registered)
 Prepared = tuple[Party, PreparedCapture, int] | DosetrailError  # ready to store, or why not
 
 
@@ -128,14 +128,21 @@ class PartyBook:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._known: dict[str, tuple[Party, Allowed]] = {}
+        self._parties: dict[str, tuple[Party, Allowed]] = {}
+        self._registered: frozenset[str] | None = None  # shared by every party's entry
 
     def lookup(self, name: str) -> tuple[Party, Allowed]:
-        if name not in self._known:
+        if name not in self._parties:
             with self._engine.connect() as conn:
                 who = find_party(conn, name)
-                self._known[name] = (who, _allowed_locations(conn, who))
-        return self._known[name]
+                allowed: Allowed = None
+                if who.role in SITE_BOUND and who.site is not None:
+                    if self._registered is None:
+                        ids = conn.execute(sa.select(location.c.id)).scalars()
+                        self._registered = frozenset(ids)
+                    allowed = frozenset(descendants(conn, who.site)), self._registered
+                self._parties[name] = (who, allowed)
+        return self._parties[name]
 
     def snapshot(self, names: Iterable[str]) -> dict[str, tuple[Party, Allowed]]:
         """Every named party (unknown names are left out: capturing them fails later)."""
@@ -185,15 +192,9 @@ def store_prepared(
     return [o for o in outcomes if o is not None]
 
 
-def _allowed_locations(conn: Connection, who: Party) -> Allowed:
-    """For a site-bound party: (its site's subtree, every location in the master data)."""
-    if who.role not in SITE_BOUND or who.site is None:
-        return None
-    known = set(conn.execute(sa.select(location.c.id)).scalars())
-    return set(descendants(conn, who.site)), known
-
-
-def _site_problem(ev: dict[str, Any], who: Party, allowed: tuple[set[str], set[str]]) -> str | None:
+def _site_problem(
+    ev: dict[str, Any], who: Party, allowed: tuple[frozenset[str], frozenset[str]]
+) -> str | None:
     """A registered location outside the party's subtree is someone else's site: refused.
     A location missing from the master data is recorded (and left to analysis to flag)."""
     own, known = allowed
@@ -211,7 +212,7 @@ def _prepare(
     name: str,
     *,
     signature: bytes | None,
-    allowed: tuple[set[str], set[str]] | None,
+    allowed: Allowed,
 ) -> PreparedCapture:
     doc = read_document(data, name)
     prefixes = doc.prefixes()
