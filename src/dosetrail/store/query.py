@@ -118,11 +118,13 @@ def _identifier_condition(
             classes.add(key)
         else:
             exact.add(canonical)
-    matches = []
+    matches: list[ColumnElement[bool]] = []
     if exact:
         matches.append(event_epc.c.epc.in_(sorted(exact)))
-    if classes:
-        matches.append(event_epc.c.class_key.in_(sorted(classes)))
+    for key in sorted(classes):  # every serial or lot of the class: a range of the epc index
+        matches.append(
+            sa.or_(event_epc.c.epc == key, event_epc.c.epc.between(key + "/", key + "/\uffff"))
+        )
     return sa.exists().where(
         event_epc.c.event == event.c.log_index,
         event_epc.c.role.in_([int(r) for r in roles]),

@@ -103,10 +103,11 @@ event_epc = sa.Table(
     sa.Column("event", _Id, sa.ForeignKey("event.log_index"), nullable=False),
     sa.Column("role", sa.SmallInteger, nullable=False),  # see dosetrail.store.epcs.Role
     sa.Column("epc", sa.Text, nullable=False),  # canonical Digital Link (or the URI as given)
-    sa.Column("class_key", sa.Text),  # the product class (GTIN, GTIN+lot) for class matching
+    # The product class (GTIN) for analysis; class-level queries use an ``epc`` range instead,
+    # so this column needs no index of its own.
+    sa.Column("class_key", sa.Text),
     sa.Column("quantity", sa.Float),  # quantity elements only
     sa.Index("ix_event_epc_epc", "epc"),
-    sa.Index("ix_event_epc_class_key", "class_key"),
     sa.Index("ix_event_epc_event", "event"),
 )
 
