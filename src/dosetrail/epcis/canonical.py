@@ -208,10 +208,9 @@ class _Renderer:
 
     def fields(self, obj: dict[str, Any], order: _FieldOrder, name: str) -> str:
         """Standard sub-fields in order, then the object's own extensions (sorted)."""
-        present = [k for k in obj if k in order]
-        present.sort(key=lambda k: order[k][0])
-        out = [self.leaf(k, obj[k], order[k][1]) for k in present]
-        if len(present) < len(obj):
+        present, complete = _layout(tuple(obj), order)
+        out = [self.leaf(k, obj[k], fmt) for k, fmt in present]
+        if not complete:
             out.append(self.extensions({k: v for k, v in obj.items() if k not in order}))
         body = "".join(out)
         return name + body if body else ""
@@ -285,6 +284,21 @@ _ORDER: tuple[tuple[str, _Field], ...] = (
 _ORDERED = frozenset(name for name, _ in _ORDER)
 _LOCATION_FIELDS: dict[str, tuple[int, Callable[[Any], str]]] = {"id": (0, _value)}
 _FieldOrder = dict[str, tuple[int, Callable[[Any], str]]]
+_Layout = tuple[tuple[tuple[str, Callable[[Any], str]], ...], bool]
+_LAYOUTS: dict[tuple[tuple[str, ...], int], _Layout] = {}
+
+
+def _layout(keys: tuple[str, ...], order: _FieldOrder) -> _Layout:
+    """The standard fields of an object with these ``keys``, in canonical order, and whether
+    those are all its keys. Logger series repeat one key layout thousands of times: cached."""
+    cache_key = (keys, id(order))
+    found = _LAYOUTS.get(cache_key)
+    if found is None:
+        present = sorted((k for k in keys if k in order), key=lambda k: order[k][0])
+        found = (tuple((k, order[k][1]) for k in present), len(present) == len(keys))
+        if len(_LAYOUTS) < 4096:
+            _LAYOUTS[cache_key] = found
+    return found
 
 
 def _order(fields: tuple[tuple[str, Callable[[Any], str]], ...]) -> _FieldOrder:
