@@ -13,7 +13,7 @@ import traceback
 
 import typer
 
-from dosetrail.commands import analyze, demo, epcis, ledger, log, simulate, witness
+from dosetrail.commands import analyze, demo, epcis, ledger, log, serve, simulate, witness
 from dosetrail.errors import DosetrailError, InvalidDocument
 
 app = typer.Typer(
@@ -35,6 +35,7 @@ app.add_typer(witness.app, name="witness")
 app.command("simulate")(simulate.command)
 app.command("analyze")(analyze.command)
 app.command("demo")(demo.command)
+app.command("serve")(serve.command)
 
 _options = {"verbose": False}
 

@@ -80,6 +80,7 @@ class CaptureResult:
     duplicates: tuple[tuple[int, str], ...] = ()
     already_captured: bool = False
     event_log_indices: tuple[int, ...] = field(default=())
+    rejected: tuple[Problem, ...] = ()  # problems of the events a ``proceed`` capture left out
 
 
 def capture_text(capture_id: str, count: int, root: bytes) -> str:
@@ -95,6 +96,8 @@ class _Prepared:
     digests: list[bytes]
     root: bytes
     signature_line: str
+    rejected: frozenset[int] = frozenset()
+    problems: tuple[Problem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +110,7 @@ class CaptureRequest:
     name: str = "<document>"
     signature: bytes | None = None
     received: int | None = None
+    proceed: bool = False  # EPCIS 2.0 captureErrorBehaviour "proceed": store the valid events
 
 
 def capture_document(
@@ -153,7 +157,13 @@ def capture_batch(
                     who_cache[req.party] = (who, _allowed_locations(conn, who))
             who, allowed = who_cache[req.party]
             prepared = _prepare(
-                keys_dir, req.data, who, req.name, signature=req.signature, allowed=allowed
+                keys_dir,
+                req.data,
+                who,
+                req.name,
+                signature=req.signature,
+                allowed=allowed,
+                proceed=req.proceed,
             )
         except DosetrailError as e:
             outcomes[i] = e
@@ -194,6 +204,7 @@ def _prepare(
     *,
     signature: bytes | None,
     allowed: tuple[set[str], set[str]] | None,
+    proceed: bool = False,
 ) -> _Prepared:
     doc = read_document(data, name)
     prefixes = doc.prefixes()
@@ -212,6 +223,10 @@ def _prepare(
         problems.append(
             Problem(Location(name, field="epcisHeader"), f"a {who.role} may not define locations")
         )
+    rejected = _rejected(problems, len(doc.events)) if proceed else frozenset()
+    kept = tuple(problems) if rejected else ()
+    if rejected:
+        problems = []
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         first = problems[0]
@@ -220,7 +235,18 @@ def _prepare(
     digests = [digest(ev, prefixes) for ev in doc.events]
     root = root_of([leaf_hash(d) for d in digests])
     text = capture_text(raw.hex(), len(digests), root)
-    return _Prepared(doc, raw.hex(), raw, digests, root, _signature(keys_dir, who, text, signature))
+    line = _signature(keys_dir, who, text, signature)
+    return _Prepared(doc, raw.hex(), raw, digests, root, line, rejected, kept)
+
+
+def _rejected(problems: Sequence[Problem], count: int) -> frozenset[int]:
+    """Events a ``proceed`` capture leaves out: only if every problem is an event's own and
+    some event is left to store (the party's signature still covers the whole document, and
+    each stored event keeps its index in it, as duplicates do)."""
+    events = frozenset(p.location.event for p in problems if p.location.event is not None)
+    if not problems or len(events) == count or any(p.location.event is None for p in problems):
+        return frozenset()
+    return events
 
 
 def _has_master_data(doc: Document) -> bool:
@@ -330,6 +356,7 @@ def _store(
                 capture_index,
                 tuple(duplicates),
                 event_log_indices=tuple(range(capture_index + 1, position)),
+                rejected=p.problems,
             )
         )
     for table, values in ((capture, captures), (event, rows), (event_epc, epcs)):
@@ -351,6 +378,8 @@ def _split_fresh(
     fresh: list[int] = []
     duplicates: list[tuple[int, str]] = []
     for i, d in enumerate(p.digests):
+        if i in p.rejected:
+            continue
         key = (d, _declares(p.doc.events[i]))
         if key in seen:
             duplicates.append((i, hash_id_from_digest(d)))

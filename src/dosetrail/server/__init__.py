@@ -1,0 +1,16 @@
+"""The dosetrail server: EPCIS 2.0 REST binding, transparency log and dashboard (FastAPI).
+
+``create_app(settings)`` builds the ASGI app for one ``DOSETRAIL_HOME`` (``dosetrail serve``
+runs it under uvicorn). Routers per resource: :mod:`.capture` (capture jobs, single events),
+:mod:`.queries` (events, per-dimension resources, named queries), :mod:`.log` (C2SP tlog-tiles,
+proofs, witness cosignatures) and :mod:`.dashboard` (server-rendered pages). Requests are made as
+a party with RFC 9421 HTTP Message Signatures (:mod:`.auth`, client side in :mod:`.client`);
+every error becomes an RFC 7807 problem document in :mod:`.problems`. See ``docs/server.md``.
+"""
+
+from __future__ import annotations
+
+from dosetrail.server.app import create_app
+from dosetrail.server.settings import ServerSettings
+
+__all__ = ["ServerSettings", "create_app"]
