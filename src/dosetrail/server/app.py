@@ -71,7 +71,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.include_router(log.router)
     app.include_router(dashboard.router)
     routes = [
-        (route.path_regex, frozenset(route.methods))
+        (route.path_regex, frozenset(route.methods or ()))
         for router in (queries.router, capture.router, log.router, dashboard.router)
         for route in router.routes
         if isinstance(route, APIRoute)
