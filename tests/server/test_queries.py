@@ -103,6 +103,7 @@ def test_xml_by_content_negotiation(stocked: Live) -> None:
     assert stocked.client.get("/events", headers={"Accept": "text/csv"}).status_code == 406
     jsonld = stocked.client.get("/events", headers={"Accept": "application/ld+json"})
     assert jsonld.headers["content-type"] == "application/ld+json"
+    assert stocked.client.get("/events").headers["content-type"] == "application/json"
 
 
 def test_version_headers(stocked: Live) -> None:

@@ -13,14 +13,17 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import orjson
 from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dosetrail.errors import NotFound
 from dosetrail.log.reader import LogReader
 from dosetrail.server import capture, dashboard, log, problems, queries
 from dosetrail.server.deps import ServerState
 from dosetrail.server.jobs import JobRunner
+from dosetrail.server.problems import PROBLEM_JSON, problem_body
 from dosetrail.server.render import check_versions, epcis_headers
 from dosetrail.server.settings import ServerSettings
 from dosetrail.store.ledger import Ledger
@@ -117,20 +120,31 @@ class _Gs1Middleware:
         for pattern, allowed in self.routes:
             if pattern.match(scope["path"]):
                 methods |= allowed
-        status = 204 if methods else 404
-        headers = dict(epcis_headers())
-        if methods:
-            headers["Allow"] = ", ".join(sorted(methods | {"OPTIONS"}))
-            headers["GS1-EPCIS-Min"] = headers["GS1-EPCIS-Max"] = "2.0.0"
-            headers["GS1-CBV-Min"] = headers["GS1-CBV-Max"] = "2.0.0"
-            headers["GS1-Capture-Error-Behaviour"] = "rollback, proceed"
-            headers["GS1-EPCIS-Capture-Limit"] = str(self.settings.capture_limit)
-            headers["GS1-EPCIS-Capture-File-Size-Limit"] = str(self.settings.max_body_bytes)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-            }
-        )
-        await send({"type": "http.response.body", "body": b""})
+        if not methods:
+            body = orjson.dumps(problem_body(NotFound(f"no resource {scope['path']!r}")))
+            headers = {**epcis_headers(), "Content-Type": PROBLEM_JSON}
+            await _send(send, 404, headers, body)
+            return
+        headers = {
+            **epcis_headers(),
+            "Allow": ", ".join(sorted(methods | {"OPTIONS"})),
+            "GS1-EPCIS-Min": "2.0.0",
+            "GS1-EPCIS-Max": "2.0.0",
+            "GS1-CBV-Min": "2.0.0",
+            "GS1-CBV-Max": "2.0.0",
+            "GS1-Capture-Error-Behaviour": "all",  # both rollback and proceed
+            "GS1-EPCIS-Capture-Limit": str(self.settings.capture_limit),
+            "GS1-EPCIS-Capture-File-Size-Limit": str(self.settings.max_body_bytes),
+        }
+        await _send(send, 204, headers, b"")
+
+
+async def _send(send: Send, status: int, headers: dict[str, str], body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

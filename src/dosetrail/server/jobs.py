@@ -248,9 +248,8 @@ class JobRunner:
 
 
 def _result(job: Job, outcome: CaptureResult | DosetrailError) -> tuple[bool, str]:
-    instance = f"/capture/{job.id}"
     if isinstance(outcome, DosetrailError):
-        return False, orjson.dumps({"errors": [problem_body(outcome, instance)]}).decode()
+        return False, orjson.dumps({"errors": [problem_body(outcome)]}).decode()
     errors = []
     for problem in outcome.rejected:
         errors.append(
@@ -259,7 +258,6 @@ def _result(job: Job, outcome: CaptureResult | DosetrailError) -> tuple[bool, st
                 "title": "Event rejected",
                 "status": 422,
                 "detail": problem.message,
-                "instance": instance,
                 "eventIndex": problem.location.event,
                 "field": problem.location.field,
             }

@@ -88,7 +88,7 @@ _GS1_TYPES = {
     400: "epcisException:ValidationException",
     401: "epcisException:SecurityException",
     403: "epcisException:SecurityException",
-    404: "epcisException:NoSuchResourceException",
+    404: "epcisException:NoSuchNameException",
     406: "epcisException:NotAcceptableException",
     408: "epcisException:ValidationException",
     409: "epcisException:ResourceAlreadyExistsException",
@@ -101,7 +101,7 @@ _GS1_TYPES = {
 }
 
 
-def problem_body(error: DosetrailError, instance: str | None = None) -> dict[str, Any]:
+def problem_body(error: DosetrailError) -> dict[str, Any]:
     """The RFC 7807 object for ``error`` (also used per event in capture jobs)."""
     status = error.http_status
     body: dict[str, Any] = {
@@ -110,8 +110,6 @@ def problem_body(error: DosetrailError, instance: str | None = None) -> dict[str
         "status": status,
         "detail": str(error),
     }
-    if instance:
-        body["instance"] = instance
     if isinstance(error, InvalidDocument):
         body["problems"] = [_problem(p) for p in error.problems]
     return body
@@ -130,7 +128,7 @@ def problem_response(error: DosetrailError, request: Request) -> Response:
     headers = {}
     if isinstance(error, Unauthenticated):
         headers["WWW-Authenticate"] = 'Signature realm="dosetrail", alg="ed25519"'
-    body = problem_body(error, str(request.url.path))
+    body = problem_body(error)
     return Response(
         orjson.dumps(body), status_code=error.http_status, media_type=PROBLEM_JSON, headers=headers
     )

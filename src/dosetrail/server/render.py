@@ -32,6 +32,7 @@ __all__ = [
     "collection",
     "epcis_headers",
     "json_response",
+    "negotiate",
     "query_response",
     "wants_xml",
 ]
@@ -70,13 +71,14 @@ def check_versions(headers: Mapping[str, str]) -> None:
             raise NotAcceptable(f"{name} {ours} is above GS1-{name}-Max {high.strip()}")
 
 
-def wants_xml(request: Request) -> bool:
-    """True for XML, False for JSON-LD, 406 if ``Accept`` allows neither."""
+def negotiate(request: Request) -> str:
+    """The media type to answer with: ``application/json`` (the default), ``application/ld+json``
+    when asked for by name, or ``application/xml``; 406 if ``Accept`` allows none of them."""
     accept = request.headers.get("accept", "")
     if not accept.strip():
-        return False
-    best: tuple[float, bool] | None = None
-    for item in accept.split(","):
+        return "application/json"
+    best: tuple[float, int, str] | None = None
+    for order, item in enumerate(accept.split(",")):
         media, *params = (p.strip() for p in item.split(";"))
         q = 1.0
         for p in params:
@@ -89,25 +91,34 @@ def wants_xml(request: Request) -> bool:
         if q <= 0:
             continue
         if media in _XML:
-            choice = True
-        elif media in _JSON or media in ("*/*", "application/*", "application/problem+json"):
-            choice = False
+            choice = "application/xml"
+        elif media == "application/ld+json":
+            choice = media
+        elif media in ("application/json", "*/*", "application/*", "application/problem+json"):
+            choice = "application/json"
         else:
             continue
         if best is None or q > best[0]:
-            best = (q, choice)
+            best = (q, -order, choice)
     if best is None:
         raise NotAcceptable(f"cannot produce {accept!r}: use application/json or application/xml")
-    return best[1]
+    return best[2]
+
+
+def wants_xml(request: Request) -> bool:
+    return negotiate(request) == "application/xml"
 
 
 def json_response(
-    body: Any, status: int = 200, headers: Mapping[str, str] | None = None
+    body: Any,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+    media_type: str = "application/json",
 ) -> Response:
     return Response(
         orjson.dumps(body),
         status_code=status,
-        media_type="application/ld+json" if isinstance(body, dict) else "application/json",
+        media_type=media_type,
         headers={**epcis_headers(), **(headers or {})},
     )
 
@@ -142,14 +153,14 @@ def query_response(
     query_name: str = "SimpleEventQuery",
 ) -> Response:
     """A page of results as an EPCISQueryDocument, JSON-LD or XML as negotiated."""
-    xml = wants_xml(request)
+    media = negotiate(request)
     listed, namespaces = _hoist(events)
     headers = epcis_headers()
     if next_token is not None:
         params = [(k, v) for k, v in request.query_params.multi_items() if k != "nextPageToken"]
         params.append(("nextPageToken", next_token))
         headers["Link"] = f'<{request.url.path}?{urlencode(params)}>; rel="next"'
-    if xml:
+    if media == "application/xml":
         doc = Document(
             listed,
             namespaces,
@@ -170,7 +181,7 @@ def query_response(
     }
     if next_token is not None:
         body["nextPageToken"] = next_token
-    return Response(orjson.dumps(body), media_type="application/ld+json", headers=headers)
+    return Response(orjson.dumps(body), media_type=media, headers=headers)
 
 
 def collection(request: Request, members: Sequence[str], next_token: str | None = None) -> Response:
@@ -180,7 +191,8 @@ def collection(request: Request, members: Sequence[str], next_token: str | None 
         params = [(k, v) for k, v in request.query_params.multi_items() if k != "nextPageToken"]
         params.append(("nextPageToken", next_token))
         headers["Link"] = f'<{request.url.path}?{urlencode(params)}>; rel="next"'
-    if wants_xml(request):
+    media = negotiate(request)
+    if media == "application/xml":
         raise NotAcceptable("collections are served as JSON-LD only")
     body = {"@context": [EPCIS_CONTEXT_URL], "type": "Collection", "member": list(members)}
-    return json_response(body, headers=headers)
+    return json_response(body, headers=headers, media_type=media)
