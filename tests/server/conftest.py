@@ -38,10 +38,13 @@ PARTIES = {
 
 
 def register(where: Home) -> dict[str, Signer]:
-    """Register the test parties by public key only; return their private keys."""
+    """Register the test parties (those not there yet) by public key; return their private keys."""
     ledger = Ledger.open(where)
+    known = {p.name for p in ledger.parties()}
     signers = {}
     for name, role in PARTIES.items():
+        if name in known:
+            continue
         signer = Signer.generate(name)
         ledger.add_party(name, role, pubkey=signer.verifier_key)
         signers[name] = signer
