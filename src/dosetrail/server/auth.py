@@ -54,6 +54,8 @@ class SignedRequest:
             return self.path
         if name == "@query":
             return "?" + self.query
+        if name == "@authority":
+            return self.headers.get("host", "").strip().lower()
         if name.startswith("@"):
             raise Unauthenticated(f"signature component {name!r} is not supported here")
         value = self.headers.get(name)

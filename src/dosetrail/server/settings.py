@@ -31,8 +31,8 @@ class ServerSettings:
     body_timeout_s: float = 30.0  # a client must send its whole body within this
     signature_window_s: int = 300  # RFC 9421 `created` may be this old (or this far ahead)
     integrate_interval_s: float = 1.0  # sign a new checkpoint at most this often
-    batch_jobs: int = 64  # capture jobs committed together (one transaction)
-    batch_bytes: int = 64 << 20
+    batch_jobs: int = 32  # capture jobs committed together (one transaction)
+    batch_bytes: int = 8 << 20  # bounds the worker's memory (parsed documents are ~20x)
     per_page_default: int = 30  # EPCIS 2.0 OpenAPI `perPage` default
     analysis_max_age_s: float = 60.0  # the dashboard re-analyses at most this often
     start_worker: bool = True  # tests may drive the capture worker by hand
