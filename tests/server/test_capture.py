@@ -150,7 +150,8 @@ def test_rollback_rejects_the_whole_document_with_per_event_errors(live: Live) -
     job = live.wait_job(live.capture(_with_bad_event(), "donor").headers["location"])
     assert job["success"] is False
     assert job["captureErrorBehaviour"] == "rollback"
-    assert any(p.get("eventIndex") == 1 for p in job["errors"][0]["problems"])
+    assert {p["eventIndex"] for p in job["errors"]} == {1}  # one RFC 7807 object per problem
+    assert all(p["type"] == "epcisException:ValidationException" for p in job["errors"])
     assert _counts(live)[:2] == (0, 0)
 
 

@@ -24,8 +24,8 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from dosetrail.errors import DosetrailError, NotFound, StorageError
-from dosetrail.server.problems import problem_body
+from dosetrail.errors import DosetrailError, InvalidDocument, NotFound, StorageError
+from dosetrail.server.problems import problem_list
 from dosetrail.server.tables import capture_job
 from dosetrail.store.capture import CaptureRequest, CaptureResult
 from dosetrail.store.engine import read_tx, write_tx
@@ -249,19 +249,11 @@ class JobRunner:
 
 def _result(job: Job, outcome: CaptureResult | DosetrailError) -> tuple[bool, str]:
     if isinstance(outcome, DosetrailError):
-        return False, orjson.dumps({"errors": [problem_body(outcome)]}).decode()
+        return False, orjson.dumps({"errors": problem_list(outcome)}).decode()
     errors = []
-    for problem in outcome.rejected:
-        errors.append(
-            {
-                "type": "epcisException:ValidationException",
-                "title": "Event rejected",
-                "status": 422,
-                "detail": problem.message,
-                "eventIndex": problem.location.event,
-                "field": problem.location.field,
-            }
-        )
+    if outcome.rejected:
+        rejected = InvalidDocument("events rejected", problems=outcome.rejected)
+        errors = problem_list(rejected, "Event rejected (not stored)")
     stored = {
         "captureDigest": outcome.capture_id,
         "captureLogIndex": outcome.log_index,

@@ -39,6 +39,7 @@ __all__ = [
     "UnsupportedMediaType",
     "install",
     "problem_body",
+    "problem_list",
 ]
 
 PROBLEM_JSON = "application/problem+json"
@@ -113,6 +114,18 @@ def problem_body(error: DosetrailError) -> dict[str, Any]:
     if isinstance(error, InvalidDocument):
         body["problems"] = [_problem(p) for p in error.problems]
     return body
+
+
+def problem_list(error: DosetrailError, title: str | None = None) -> list[dict[str, Any]]:
+    """Capture-job ``errors``: one RFC 7807 object per problem, each naming its event."""
+    if not isinstance(error, InvalidDocument):
+        return [problem_body(error)]
+    base = {
+        "type": _GS1_TYPES[422],
+        "title": title or error.title,
+        "status": error.http_status,
+    }
+    return [{**base, **_problem(p)} for p in error.problems]
 
 
 def _problem(p: Problem) -> dict[str, Any]:
