@@ -172,3 +172,12 @@ def test_browsers_are_sent_to_the_dashboard(live: Live) -> None:
     assert r.status_code == 303
     assert r.headers["location"] == "/dashboard/"
     assert "capture" in live.client.get("/").json()["member"]
+
+
+def test_dashboard_pages_work_on_an_empty_ledger(live: Live) -> None:
+    for page in ("", "flow", "provinces", "coldchain", "findings", "certificate"):
+        r = live.client.get(f"/dashboard/{page}")
+        assert r.status_code == 200, (page, r.text[:300])
+        assert "<nav>" in r.text
+    assert live.client.get("/dashboard/certificates/../../keys/donor.key").status_code == 404
+    assert live.client.get("/dashboard/certificates/missing.zip").status_code == 404
