@@ -124,11 +124,11 @@ def queries(url: str, size: int, repeat: int) -> list[dict[str, object]]:
     vial = quote(f"urn:epc:id:sgtin:9520001.012345.{(size // 2) * 4}", safe="")
     kinds = {
         "events_first_page": "/events?perPage=30",
-        "eq_bizstep": "/events?EQ_bizStep=receiving&perPage=30",
+        "eq_bizstep": "/events?EQ_bizStep=shipping&perPage=30",
         "match_epc": f"/events?MATCH_epc={vial}",
         "epc_resource": f"/epcs/{vial}/events",
         "biz_location": f"/bizLocations/{quote(SITE, safe='')}/events?perPage=30",
-        "time_window": "/events?GE_eventTime=2024-06-01T00:00:00Z&LT_eventTime=2024-06-02T00:00:00Z"
+        "time_window": "/events?GE_eventTime=2024-01-05T00:00:00Z&LT_eventTime=2024-01-05T01:00:00Z"
         "&perPage=30",
         "event_by_id": f"/events/{event_id}",
         "event_proof": f"/log/proof/event?id={event_id}",
@@ -145,9 +145,13 @@ def queries(url: str, size: int, repeat: int) -> list[dict[str, object]]:
                 times.append((time.perf_counter() - t) * 1000)
                 r.raise_for_status()
             times.sort()
+            body = r.json()
+            results = body.get("epcisBody", {}).get("queryResults", {}).get("resultsBody", {})
+            found = len(results.get("eventList", body.get("proofs", [])))
             out.append(
                 {
                     "query": name,
+                    "results": found,
                     "p50_ms": round(statistics.median(times), 2),
                     "p99_ms": round(times[min(len(times) - 1, int(0.99 * len(times)))], 2),
                 }

@@ -23,6 +23,7 @@ from dosetrail.log.reader import LogReader
 from dosetrail.server import capture, dashboard, log, problems, queries
 from dosetrail.server.deps import ServerState
 from dosetrail.server.jobs import JobRunner
+from dosetrail.server.overview import AnalysisCache
 from dosetrail.server.problems import PROBLEM_JSON, problem_body
 from dosetrail.server.render import check_versions, epcis_headers
 from dosetrail.server.settings import ServerSettings
@@ -46,7 +47,8 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         batch_bytes=settings.batch_bytes,
         integrate_interval_s=settings.integrate_interval_s,
     )
-    state = ServerState(settings, ledger, jobs, LogReader(ledger.engine))
+    analysis = AnalysisCache(ledger.engine, settings.analysis_max_age_s)
+    state = ServerState(settings, ledger, jobs, LogReader(ledger.engine), analysis)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

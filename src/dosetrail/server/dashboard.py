@@ -26,7 +26,7 @@ from dosetrail.epcis import hash_id_from_digest
 from dosetrail.errors import NotFound
 from dosetrail.log.storage import latest_checkpoint
 from dosetrail.server.deps import Reader, ServerState, State
-from dosetrail.server.overview import AnalysisCache, Snapshot, certificates, funnel
+from dosetrail.server.overview import Snapshot, certificates, funnel
 from dosetrail.server.tables import log_cosignature
 from dosetrail.store.engine import read_tx
 from dosetrail.store.schema import capture, event, party
@@ -53,16 +53,9 @@ def _page(template: str, active: str, **values: Any) -> HTMLResponse:
     return HTMLResponse(html)
 
 
-def _analysis(state: ServerState) -> Snapshot:
-    cache_ = state.cache.get("analysis")
-    if not isinstance(cache_, AnalysisCache):
-        cache_ = AnalysisCache(state.ledger.engine, state.settings.analysis_max_age_s)
-        state.cache["analysis"] = cache_
-    return cache_.get()
-
-
 async def snapshot(state: State) -> Snapshot:
-    return await run_in_threadpool(_analysis, state)
+    """The latest analysis (the first request waits for it; later ones never do)."""
+    return await run_in_threadpool(state.analysis.get)
 
 
 Current = Annotated[Snapshot, Depends(snapshot)]

@@ -8,8 +8,8 @@ and time limits; ``Caller`` the party that signed the request (RFC 9421, :mod:`.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
-from typing import Annotated, Any, cast
+from dataclasses import dataclass
+from typing import Annotated, cast
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +18,7 @@ from dosetrail.errors import AuthError
 from dosetrail.log.reader import LogReader
 from dosetrail.server.auth import SignedRequest, verify_request
 from dosetrail.server.jobs import JobRunner
+from dosetrail.server.overview import AnalysisCache
 from dosetrail.server.problems import PayloadTooLarge, RequestTimeout
 from dosetrail.server.settings import ServerSettings
 from dosetrail.store.ledger import Ledger
@@ -32,7 +33,7 @@ class ServerState:
     ledger: Ledger
     jobs: JobRunner
     log: LogReader
-    cache: dict[str, Any] = field(default_factory=dict)
+    analysis: AnalysisCache
 
 
 def get_state(request: Request) -> ServerState:
