@@ -9,16 +9,18 @@ import base64
 import dataclasses
 import socket
 import time
+from pathlib import Path
 from urllib.parse import unquote
 
 import orjson
 import sqlalchemy as sa
 
+from dosetrail.home import Home
 from dosetrail.log.storage import log_entry
 from dosetrail.server.client import capture_header, sign_capture, signed_headers
 from dosetrail.server.tables import capture_job
 from dosetrail.store.schema import event
-from tests.server.conftest import Live
+from tests.server.conftest import Live, serve
 from tests.store import docs
 
 
@@ -226,3 +228,20 @@ def test_post_events_captures_one_event_synchronously(live: Live) -> None:
     assert again.status_code == 409
     assert location in again.json()["detail"]
     assert _counts(live)[0] == 1
+
+
+def test_jobs_acknowledged_before_a_crash_finish_after_the_restart(
+    home: Home, tmp_path: Path
+) -> None:
+    """202 means stored: a server that dies before running the job runs it when it restarts."""
+    first = serve(home, tmp_path, start_worker=False)
+    live = next(first)
+    locations = [live.capture(_doc(300 + 10 * n), "donor").headers["location"] for n in range(3)]
+    assert all(live.client.get(loc).json()["running"] for loc in locations)
+    first.close()  # the worker never ran: the jobs exist only in capture_job
+    second = serve(home, tmp_path)
+    again = next(second)
+    jobs = [again.wait_job(loc) for loc in locations]
+    assert all(j["success"] for j in jobs)
+    assert sum(j["captured"]["storedCount"] for j in jobs) == 9
+    second.close()

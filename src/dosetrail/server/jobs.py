@@ -156,9 +156,15 @@ class JobRunner:
     def _run(self) -> None:
         while not self._stop.is_set():
             batch = self._take(timeout=0.1)
-            if batch:
-                self.run_batch(batch)
-            self._maybe_integrate(force=not batch)
+            try:
+                if batch:
+                    self.run_batch(batch)
+                self._maybe_integrate(force=not batch)
+            except Exception:  # the worker must outlive any one failure
+                _log.exception("capture worker: batch of %d job(s) failed; retrying", len(batch))
+                for job in batch:  # still unfinished in capture_job: try them again
+                    self._queue.put(job)
+                self._stop.wait(1.0)
 
     def _take(self, timeout: float) -> list[Job]:
         try:
@@ -220,14 +226,17 @@ class JobRunner:
 
     def _finish(self, batch: list[Job], outcomes: list[CaptureResult | DosetrailError]) -> None:
         now = _now()
-        with write_tx(self.ledger.engine) as conn:
-            for job, outcome in zip(batch, outcomes, strict=True):
-                success, result = _result(job, outcome)
-                conn.execute(
-                    sa.update(capture_job)
-                    .where(capture_job.c.id == job.id)
-                    .values(finished=now, success=success, result=result, body=None)
-                )
+        try:
+            with write_tx(self.ledger.engine) as conn:
+                for job, outcome in zip(batch, outcomes, strict=True):
+                    success, result = _result(job, outcome)
+                    conn.execute(
+                        sa.update(capture_job)
+                        .where(capture_job.c.id == job.id)
+                        .values(finished=now, success=success, result=result, body=None)
+                    )
+        except sa.exc.SQLAlchemyError as e:
+            raise StorageError(f"cannot record capture jobs: {e}") from e
 
     def _maybe_integrate(self, *, force: bool) -> None:
         if not self._dirty:
