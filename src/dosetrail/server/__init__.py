@@ -10,7 +10,24 @@ every error becomes an RFC 7807 problem document in :mod:`.problems`. See ``docs
 
 from __future__ import annotations
 
-from dosetrail.server.app import create_app
-from dosetrail.server.settings import ServerSettings
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dosetrail.server.app import create_app
+    from dosetrail.server.settings import ServerSettings
 
 __all__ = ["ServerSettings", "create_app"]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the app lazily: the ledger's migrations import :mod:`.tables` alone, and should
+    not pay for FastAPI and the analysis (0.7 s)."""
+    if name == "create_app":
+        from dosetrail.server.app import create_app
+
+        return create_app
+    if name == "ServerSettings":
+        from dosetrail.server.settings import ServerSettings
+
+        return ServerSettings
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
