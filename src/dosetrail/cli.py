@@ -13,7 +13,7 @@ import traceback
 
 import typer
 
-from dosetrail.commands import analyze, certify, demo, epcis, ledger, log, simulate, witness
+from dosetrail.commands import analyze, certify, demo, epcis, ledger, log, serve, simulate, witness
 from dosetrail.errors import DosetrailError, InvalidDocument
 
 app = typer.Typer(
@@ -40,6 +40,7 @@ app.add_typer(certify.sample_app, name="sample")
 app.command("certify")(certify.certify_cmd)
 app.command("verify")(certify.verify_cmd)
 app.command("trust")(certify.trust_cmd)
+app.command("serve")(serve.command)
 
 _options = {"verbose": False}
 

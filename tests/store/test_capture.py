@@ -227,3 +227,19 @@ def test_monitor_observations_need_the_monitor_role(ledger: Ledger) -> None:
     plain = docs.observe(5, "inspecting", docs.CLINIC, VIALS[:1])
     with pytest.raises(InvalidDocument, match="a monitor records inspections with dt:observation"):
         ledger.capture(docs.document(plain), "monitor")
+
+
+def test_proceed_stores_the_valid_events_and_reports_the_rest(ledger: Ledger) -> None:
+    """EPCIS 2.0 captureErrorBehaviour "proceed": valid events are stored, the others named."""
+    from dosetrail.store.capture import CaptureRequest
+
+    events = [docs.commission(1, [docs.vial(900 + k)]) for k in range(3)]
+    del events[1]["eventTimeZoneOffset"]
+    data = docs.document(*events)
+    with pytest.raises(InvalidDocument):
+        ledger.capture(data, "donor")  # rollback (the default): nothing stored
+    [result] = ledger.capture_batch([CaptureRequest(data, "donor", "p.jsonld", proceed=True)])
+    assert not isinstance(result, Exception)
+    assert result.stored == 2
+    assert {p.location.event for p in result.rejected} == {1}
+    assert _counts(ledger)[1] == 2

@@ -81,6 +81,7 @@ class CaptureRequest:
     name: str = "<document>"
     signature: bytes | None = None
     received: int | None = None
+    proceed: bool = False  # EPCIS 2.0 captureErrorBehaviour "proceed": store the valid events
 
 
 def capture_document(
@@ -167,7 +168,13 @@ def prepare_batch(
         try:
             who, allowed = lookup(req.party)
             prepared = _prepare(
-                keys_dir, req.data, who, req.name, signature=req.signature, allowed=allowed
+                keys_dir,
+                req.data,
+                who,
+                req.name,
+                signature=req.signature,
+                allowed=allowed,
+                proceed=req.proceed,
             )
         except DosetrailError as e:
             out.append(e)
@@ -213,6 +220,7 @@ def _prepare(
     *,
     signature: bytes | None,
     allowed: Allowed,
+    proceed: bool = False,
 ) -> PreparedCapture:
     doc = read_document(data, name)
     prefixes = doc.prefixes()
@@ -231,6 +239,10 @@ def _prepare(
         problems.append(
             Problem(Location(name, field="epcisHeader"), f"a {who.role} may not define locations")
         )
+    rejected = _rejected(problems, len(doc.events)) if proceed else frozenset()
+    kept = tuple(problems) if rejected else ()
+    if rejected:
+        problems = []
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         first = problems[0]
@@ -239,9 +251,18 @@ def _prepare(
     digests = [digest(ev, prefixes) for ev in doc.events]
     root = root_of([leaf_hash(d) for d in digests])
     text = capture_text(raw.hex(), len(digests), root)
-    return PreparedCapture(
-        doc, raw.hex(), raw, digests, root, _signature(keys_dir, who, text, signature)
-    )
+    line = _signature(keys_dir, who, text, signature)
+    return PreparedCapture(doc, raw.hex(), raw, digests, root, line, rejected, kept)
+
+
+def _rejected(problems: Sequence[Problem], count: int) -> frozenset[int]:
+    """Events a ``proceed`` capture leaves out: only if every problem is an event's own and
+    some event is left to store (the party's signature still covers the whole document, and
+    each stored event keeps its index in it, as duplicates do)."""
+    events = frozenset(p.location.event for p in problems if p.location.event is not None)
+    if not problems or len(events) == count or any(p.location.event is None for p in problems):
+        return frozenset()
+    return events
 
 
 def _has_master_data(doc: Document) -> bool:

@@ -20,6 +20,7 @@ from dosetrail import canonical_json
 from dosetrail.epcis import Document, hash_id_from_digest
 from dosetrail.epcis.timestamps import parse_time, to_micros
 from dosetrail.epcis.vocabulary import expand_field_value
+from dosetrail.errors import Problem
 from dosetrail.log.storage import append_entries
 from dosetrail.store.engine import bulk_insert
 from dosetrail.store.epcs import class_key, event_identifiers, location_id
@@ -45,6 +46,7 @@ class CaptureResult:
     duplicates: tuple[tuple[int, str], ...] = ()
     already_captured: bool = False
     event_log_indices: tuple[int, ...] = field(default=())
+    rejected: tuple[Problem, ...] = ()  # problems of the events a ``proceed`` capture left out
 
 
 @dataclass(slots=True)
@@ -57,6 +59,8 @@ class PreparedCapture:
     digests: list[bytes]
     root: bytes
     signature_line: str
+    rejected: frozenset[int] = frozenset()  # events a ``proceed`` capture leaves out
+    problems: tuple[Problem, ...] = ()
 
 
 def commit(
@@ -141,6 +145,7 @@ def commit(
                 capture_index,
                 tuple(duplicates),
                 event_log_indices=tuple(range(capture_index + 1, position)),
+                rejected=p.problems,
             )
         )
     for table, values in ((capture, captures), (event, rows), (event_epc, epcs)):
@@ -162,6 +167,8 @@ def _split_fresh(
     fresh: list[int] = []
     duplicates: list[tuple[int, str]] = []
     for i, d in enumerate(p.digests):
+        if i in p.rejected:
+            continue
         key = (d, _declares(p.doc.events[i]))
         if key in seen:
             duplicates.append((i, hash_id_from_digest(d)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from dosetrail.log import storage as _log_tables  # noqa: F401  (registers the log's tables)
+from dosetrail.server import tables as _server_tables  # noqa: F401  (and the server's)
 from dosetrail.store.schema import metadata
 
 connection = context.config.attributes["connection"]
