@@ -111,6 +111,8 @@ def run_demo(
     certified = certify_simulation(ledger, out / "sim", out)
     result.certificate = certified.certificate
     result.bundle_bytes = certified.size
+    (home.root / "certificates").mkdir(exist_ok=True)  # where `dosetrail serve` lists bundles
+    shutil.copy(certified.bundle, home.root / "certificates" / "bundle.zip")
 
     step("publishing the log's tiles with a witness-cosigned checkpoint")
     witnesses = local_witnesses(ledger)

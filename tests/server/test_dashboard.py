@@ -148,7 +148,13 @@ def test_certificate_page_lists_bundles_for_download(campaign: Live, page: Any) 
     folder.mkdir(exist_ok=True)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as z:
-        z.writestr("manifest.json", orjson.dumps({"period": "2025-03", "verified_doses": 1234}))
+        statement = {
+            "period": "2025-03",
+            "headline": "At least 1,234 doses reached beneficiaries (95 % confidence).",
+            "sessions": {"certified": 1234, "lowerBound": 0.97},
+            "verdict": {"supported": True, "reasons": []},
+        }
+        z.writestr("certificate.json", orjson.dumps(statement))
     (folder / "certificate-2025-03.zip").write_bytes(buffer.getvalue())
     page.reload()
     assert "certificate-2025-03.zip" in page.inner_text("main")

@@ -83,4 +83,5 @@ def command(
     say(f"  {out}/sim/truth.json          what the adversary did (ground truth)")
     say(f"  {out}/log/                    published tiles + cosigned checkpoint")
     say(f"  {out}/trusted-keys.txt        the keys a donor trusts")
+    say(f"  DOSETRAIL_HOME={out}/home dosetrail serve     dashboard at http://127.0.0.1:8000/")
     say(f"  DOSETRAIL_HOME={out}/home dosetrail query EQ_bizStep=dispensing | less")

@@ -145,17 +145,30 @@ def certificates(root: Path) -> list[Certificate]:
     for path in sorted(folder.glob("*.zip"), key=lambda p: p.stat().st_mtime, reverse=True):
         stat = path.stat()
         when = datetime.fromtimestamp(stat.st_mtime, UTC).strftime("%Y-%m-%d %H:%M UTC")
-        found.append(Certificate(path.name, stat.st_size, when, _manifest(path)))
+        found.append(Certificate(path.name, stat.st_size, when, _summary(path)))
     return found
 
 
-def _manifest(path: Path) -> dict[str, Any]:
-    """Scalar fields of the bundle's ``manifest.json`` (empty if it has none or is unreadable)."""
+def _summary(path: Path) -> dict[str, Any]:
+    """What the page shows of a bundle's signed certificate (empty if it is unreadable).
+
+    Display only: the statement's signature is checked by ``dosetrail verify``, offline.
+    """
     try:
         with zipfile.ZipFile(path) as z:
-            data = orjson.loads(z.read("manifest.json"))
+            cert = orjson.loads(z.read("certificate.json"))
     except (OSError, KeyError, zipfile.BadZipFile, orjson.JSONDecodeError):
         return {}
-    if not isinstance(data, dict):
+    if not isinstance(cert, dict):
         return {}
-    return {k: v for k, v in data.items() if isinstance(v, str | int | float | bool)}
+    sessions = cert.get("sessions") if isinstance(cert.get("sessions"), dict) else {}
+    verdict = cert.get("verdict") if isinstance(cert.get("verdict"), dict) else {}
+    found = {
+        "programme": cert.get("programme"),
+        "period": cert.get("period"),
+        "headline": cert.get("headline"),
+        "supported": verdict.get("supported"),
+        "verified_doses": sessions.get("certified"),
+        "lower_bound": sessions.get("lowerBound"),
+    }
+    return {k: v for k, v in found.items() if isinstance(v, str | int | float | bool)}
