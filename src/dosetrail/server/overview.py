@@ -161,8 +161,9 @@ def _summary(path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(cert, dict):
         return {}
-    sessions = cert.get("sessions") if isinstance(cert.get("sessions"), dict) else {}
-    verdict = cert.get("verdict") if isinstance(cert.get("verdict"), dict) else {}
+    raw_sessions, raw_verdict = cert.get("sessions"), cert.get("verdict")
+    sessions = raw_sessions if isinstance(raw_sessions, dict) else {}
+    verdict = raw_verdict if isinstance(raw_verdict, dict) else {}
     found = {
         "programme": cert.get("programme"),
         "period": cert.get("period"),
