@@ -21,6 +21,7 @@ from dosetrail.log.checkpoint import Checkpoint, sign_checkpoint
 from dosetrail.log.merkle import tree_root
 from dosetrail.log.note import NoteSigner
 from dosetrail.log.storage import (
+    entry_rows,
     integrated_size,
     latest_checkpoint,
     log_checkpoint,
@@ -28,7 +29,6 @@ from dosetrail.log.storage import (
     log_size,
     log_tile,
     origin_of,
-    read_entries,
     tile_fetcher,
 )
 from dosetrail.log.tiles import TILE_HEIGHT, TILE_WIDTH, TileHashes, tile_tree
@@ -63,7 +63,7 @@ def _integrate_chunk(engine: Engine, chunk: int) -> bool:
         if done >= target:
             return False
         end = min(target, done + chunk)
-        leaves = b"".join([_sha256(b"\x00" + e).digest() for e in read_entries(conn, done, end)])
+        leaves = b"".join([_sha256(b"\x00" + e).digest() for (e,) in entry_rows(conn, done, end)])
         edges = _right_edges(conn, done)
     tiles = extend_tiles(done, leaves, edges)
     with write_tx(engine) as conn:

@@ -15,6 +15,7 @@ a directory, later HTTP), keeping recently used tiles in a bounded :class:`TileC
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
@@ -22,6 +23,7 @@ from dosetrail.errors import IntegrityError, MalformedInput, NotFound
 
 __all__ = [
     "MAX_ENTRY_SIZE",
+    "ROW_OFFSET",
     "TILE_HEIGHT",
     "TILE_WIDTH",
     "TileCache",
@@ -45,14 +47,14 @@ MAX_ENTRY_SIZE = 0xFFFF
 _H = 32
 _sha256 = hashlib.sha256
 
-# _ROW_OFFSET[width][row]: byte offset of row `row` in the tile tree of a tile of `width` hashes.
-_ROW_OFFSET: list[list[int]] = []
+ROW_OFFSET: list[list[int]] = []
+"""``ROW_OFFSET[width][row]``: byte offset of row ``row`` in the tile tree of ``width`` hashes."""
 for _w in range(TILE_WIDTH + 1):
     _offs, _acc = [], 0
     for _row in range(TILE_HEIGHT + 1):
         _offs.append(_acc)
         _acc += (_w >> _row) * _H
-    _ROW_OFFSET.append(_offs)
+    ROW_OFFSET.append(_offs)
 
 
 def _index_path(index: int) -> str:
@@ -105,7 +107,7 @@ def tile_tree(row0: bytes) -> bytes:
 
 def tile_root(tree: bytes) -> bytes:
     """The hash a full tile contributes to the level above: the top of its tile tree."""
-    if len(tree) != _ROW_OFFSET[TILE_WIDTH][TILE_HEIGHT] + _H:
+    if len(tree) != ROW_OFFSET[TILE_WIDTH][TILE_HEIGHT] + _H:
         raise ValueError("only a full tile has a root in the level above")
     return tree[-_H:]
 
@@ -169,11 +171,16 @@ def source_fetcher(source: TileSource) -> TileFetcher:
 
 
 class TileCache:
-    """A bounded cache of tile trees keyed by ``(level, index)``, evicting the oldest first."""
+    """A bounded cache of tile trees keyed by ``(level, index)``, evicting the oldest first.
+
+    Safe to share between threads (a server's request threads share one reader): lookups are
+    single dictionary reads, and insertion with eviction is serialised by a lock.
+    """
 
     def __init__(self, max_tiles: int = 4096) -> None:
         self.max_tiles = max_tiles
         self._tiles: dict[tuple[int, int], tuple[int, bytes]] = {}
+        self._lock = threading.Lock()
 
     def get(self, key: tuple[int, int], width: int) -> tuple[int, bytes] | None:
         hit = self._tiles.get(key)
@@ -181,10 +188,11 @@ class TileCache:
 
     def put(self, key: tuple[int, int], value: tuple[int, bytes]) -> None:
         tiles = self._tiles
-        tiles.pop(key, None)
-        tiles[key] = value
-        while len(tiles) > self.max_tiles:
-            del tiles[next(iter(tiles))]
+        with self._lock:
+            tiles.pop(key, None)
+            tiles[key] = value
+            while len(tiles) > self.max_tiles:
+                del tiles[next(iter(tiles))]
 
     def clear(self) -> None:
         self._tiles.clear()
@@ -211,7 +219,7 @@ class TileHashes:
             hit = self._fetch(tl, t, need)
             self._cache.put(key, hit)
         width, tree = hit
-        off = _ROW_OFFSET[width][row] + ((pos & 0xFF) >> row) * _H
+        off = ROW_OFFSET[width][row] + ((pos & 0xFF) >> row) * _H
         return tree[off : off + _H]
 
     __call__ = node
