@@ -29,6 +29,8 @@ from dosetrail.store.engine import is_sqlite, read_tx
 
 __all__ = ["LogReader"]
 
+_MMAP_BYTES = 1 << 40
+
 
 class LogReader:
     """Read the log from the database: latest checkpoint, entries, roots and proofs.
@@ -130,6 +132,10 @@ class _SqliteTiles:
         if not isinstance(conn, sqlite3.Connection):  # pragma: no cover - engine is SQLite
             raise StorageError("the tile reader needs a SQLite connection")
         conn.execute("PRAGMA query_only = 1")
+        # Read pages through a memory map instead of a read() per page: a tile tree spans 5 pages
+        # and halving its read time is most of a steady-state proof at 10^7 leaves. SQLite caps
+        # the map at its compile-time maximum and remaps when the file grows; reads only.
+        conn.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")
         self._conn, self._cursor, self._pid = conn, conn.cursor(), os.getpid()
         self._finalizer = weakref.finalize(self, conn.close)
         return self._cursor

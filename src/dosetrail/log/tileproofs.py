@@ -76,7 +76,7 @@ class TileProver:
         if not 0 <= index < size:
             raise ValueError(f"leaf index {index} is not in a tree of size {size}")
         b = (index ^ size).bit_length() - 1
-        out = self._siblings(index, 0, b, size)
+        out = self._path(index, 0, b, size, False)
         out += self._tail(size, b)
         return out
 
@@ -89,35 +89,43 @@ class TileProver:
         last = old_size - 1
         t = (old_size & -old_size).bit_length() - 1
         b = (last ^ new_size).bit_length() - 1
-        out = []
-        if old_size & last:  # not a power of two: the verifier needs the old tree's last subtree
-            out.append(TileHashes(self._fetch, new_size, self._cache).node(t, last >> t))
-        out += self._siblings(last, t, b, new_size)
+        # Unless old_size is a power of two, the verifier needs the old tree's last subtree too.
+        out = self._path(last, t, b, new_size, bool(old_size & last))
         out += self._tail(new_size, b)
         return out
 
-    def _siblings(self, leaf: int, lo: int, hi: int, size: int) -> list[bytes]:
-        """Siblings of ``leaf``'s ancestors at levels ``lo … hi-1`` (complete in tree ``size``)."""
+    def _path(self, leaf: int, lo: int, hi: int, size: int, with_node: bool) -> list[bytes]:
+        """Siblings of ``leaf``'s ancestors at levels ``lo … hi-1`` (complete in tree ``size``),
+        preceded by the ancestor at ``lo`` itself if ``with_node``."""
         out: list[bytes] = []
-        level = lo
-        while level < hi:
-            shift = level & ~7  # first level of this tile level
+        if with_node:
+            shift = lo & ~7
             pos = leaf >> shift
             width, tree = self._tile(shift >> 3, pos >> 8, size)
-            p = pos & 0xFF
-            rows = slice(level - shift, min(hi - shift, 8))
+            row = lo - shift
+            o = ROW_OFFSET[width][row] + ((pos & 0xFF) >> row) * _H
+            out.append(tree[o : o + _H])
+        level = lo
+        while level < hi:
+            shift = level & ~7  # the first level of this tile level
+            pos = leaf >> shift
+            width, tree = self._tile(shift >> 3, pos >> 8, size)
+            end = hi - shift
             if width == TILE_WIDTH:
-                out += [tree[o : o + _H] for o in _FULL_SIBLINGS[p][rows]]
+                offs = _FULL_SIBLINGS[pos & 0xFF]
+                if level != shift or end < 8:
+                    offs = offs[level - shift : end]
             else:
-                offs = _partial_siblings(width, p)[rows]
+                offs = _partial_siblings(width, pos & 0xFF)[level - shift : end]
                 if -1 in offs:
                     raise ValueError(f"leaf {leaf} has an incomplete sibling in a tree of {size}")
-                out += [tree[o : o + _H] for o in offs]
+            out += [tree[o : o + _H] for o in offs]
             level = shift + 8
         return out
 
     def _tile(self, level: int, index: int, size: int) -> tuple[int, bytes]:
-        need = min(TILE_WIDTH, (size >> (level << 3)) - (index << 8))
+        need = (size >> (level << 3)) - (index << 8)
+        need = min(need, TILE_WIDTH)
         key = (level, index)
         hit = self._cache.get(key, need)
         if hit is None:
