@@ -5,31 +5,26 @@ never from the entries, keeping hot tiles in a bounded cache. Full tiles never c
 partial tile only grows, so a cached tile stays valid for every tree size it covers.
 
 Proofs are sliced out of tile trees by :class:`~dosetrail.log.tileproofs.TileProver`. On SQLite,
-a tile that is not cached is read through one kept DBAPI connection with a prepared statement
-(:class:`_SqliteTiles`): at 10^7 leaves most random proofs need one such read, and a pooled
-SQLAlchemy connection with its own transaction would cost more than the rest of the proof.
+a tile that is not cached is read by :class:`~dosetrail.log.sqlitetiles.SqliteTileReader` (one
+kept connection, short read snapshots): at 10^7 leaves most random proofs need one such read, and
+a pooled SQLAlchemy connection with its own transaction would cost more than the rest of the
+proof. On PostgreSQL tiles are read through the engine as before (a network round trip anyway).
 """
 
 from __future__ import annotations
 
-import os
-import sqlite3
-import threading
-import weakref
-
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from dosetrail.errors import NotFound, StorageError
+from dosetrail.errors import NotFound
 from dosetrail.log.merkle import tree_root
+from dosetrail.log.sqlitetiles import SqliteTileReader
 from dosetrail.log.storage import latest_checkpoint, log_entry, tile_fetcher
 from dosetrail.log.tileproofs import TileProver
 from dosetrail.log.tiles import TileCache, TileFetcher, TileHashes
 from dosetrail.store.engine import is_sqlite, read_tx
 
 __all__ = ["LogReader"]
-
-_MMAP_BYTES = 1 << 40
 
 
 class LogReader:
@@ -41,9 +36,11 @@ class LogReader:
 
     def __init__(self, engine: Engine, cache_tiles: int = 4096) -> None:
         self._engine = engine
-        self._cache = TileCache(cache_tiles)
-        self._sqlite = _SqliteTiles(engine) if is_sqlite(engine) else None
-        self._fetch_tile: TileFetcher = self._sqlite.fetch if self._sqlite else self._fetch
+        self._cache = TileCache(cache_tiles, doorkeeper=True)
+        self._sqlite = SqliteTileReader(engine) if is_sqlite(engine) else None
+        self._fetch_tile: TileFetcher = (
+            self._sqlite.fetch if self._sqlite is not None else self._fetch
+        )
         self._prover = TileProver(self._fetch_tile, self._cache)
 
     def close(self) -> None:
@@ -97,71 +94,3 @@ class LogReader:
         # A missing tile (a size beyond what is integrated) is a StorageError from the fetcher.
         with read_tx(self._engine) as conn:
             return tile_fetcher(conn)(level, index, width)
-
-
-class _SqliteTiles:
-    """Tile rows read through one kept SQLite connection, taken out of the engine's pool.
-
-    The connection comes from the engine (so it has dosetrail's settings: WAL, busy timeout) and is
-    detached from the pool, so the reader never holds a pooled connection. It runs in autocommit
-    mode: each SELECT is its own snapshot and no read transaction stays open between proofs, so it
-    never holds back WAL checkpoints. Full tiles never change and partial ones only grow, and the
-    width is checked, so a tile read in one snapshot is valid for every tree size it covers. A lock
-    serialises the connection between threads; a forked child opens its own.
-    """
-
-    _SQL = "SELECT width, hashes FROM log_tile WHERE level = ? AND idx = ?"
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = None
-        self._cursor: sqlite3.Cursor | None = None
-        self._pid = 0
-        self._finalizer: weakref.finalize[[], _SqliteTiles] | None = None
-
-    def _open(self) -> sqlite3.Cursor:
-        if self._finalizer is not None:  # inherited across fork: the parent's to close, not ours
-            self._finalizer.detach()
-        try:
-            pooled = self._engine.raw_connection()
-            conn = pooled.driver_connection
-            pooled.detach()
-        except sa.exc.SQLAlchemyError as e:
-            raise StorageError(f"cannot open the ledger database: {e}") from e
-        if not isinstance(conn, sqlite3.Connection):  # pragma: no cover - engine is SQLite
-            raise StorageError("the tile reader needs a SQLite connection")
-        conn.execute("PRAGMA query_only = 1")
-        # Read pages through a memory map instead of a read() per page: a tile tree spans 5 pages
-        # and halving its read time is most of a steady-state proof at 10^7 leaves. SQLite caps
-        # the map at its compile-time maximum and remaps when the file grows; reads only.
-        conn.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")
-        self._conn, self._cursor, self._pid = conn, conn.cursor(), os.getpid()
-        self._finalizer = weakref.finalize(self, conn.close)
-        return self._cursor
-
-    def close(self) -> None:
-        with self._lock:
-            if self._finalizer is not None:
-                if self._pid == os.getpid():
-                    self._finalizer()
-                else:
-                    self._finalizer.detach()
-            self._conn = self._cursor = self._finalizer = None
-
-    def fetch(self, level: int, index: int, width: int) -> tuple[int, bytes]:
-        try:
-            with self._lock:
-                cur = self._cursor
-                if cur is None or self._pid != os.getpid():
-                    cur = self._open()
-                rows = cur.execute(self._SQL, (level, index)).fetchall()
-        except sqlite3.Error as e:
-            raise StorageError(f"cannot read tile {level}/{index}: {e}") from e
-        if not rows or rows[0][0] < width:
-            raise StorageError(
-                f"tile {level}/{index} of width {width} is not stored: "
-                "run `dosetrail log integrate`"
-            )
-        stored, hashes = rows[0]
-        return int(stored), bytes(hashes)

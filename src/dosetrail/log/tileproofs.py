@@ -26,7 +26,9 @@ checks these generators against the generic ones and the independent reference f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
+from operator import itemgetter
 
 from dosetrail.log.merkle import subtree_hash
 from dosetrail.log.tiles import ROW_OFFSET, TILE_WIDTH, TileCache, TileFetcher, TileHashes
@@ -34,23 +36,33 @@ from dosetrail.log.tiles import ROW_OFFSET, TILE_WIDTH, TileCache, TileFetcher, 
 __all__ = ["TileProver"]
 
 _H = 32
-_FULL = ROW_OFFSET[TILE_WIDTH]
-# _FULL_SIBLINGS[p][row]: offset, in a full tile's tree, of the sibling of the ancestor (at `row`)
-# of the hash at position p of the tile.
-_FULL_SIBLINGS: tuple[tuple[int, ...], ...] = tuple(
-    tuple(_FULL[row] + ((p >> row) ^ 1) * _H for row in range(8)) for p in range(TILE_WIDTH)
-)
+_Getter = Callable[[bytes], tuple[bytes, ...]]
 
 
-@lru_cache(maxsize=2048)
-def _partial_siblings(width: int, p: int) -> tuple[int, ...]:
-    """Like ``_FULL_SIBLINGS[p]`` for a partial tile; ``-1`` where the sibling is not complete."""
+def _make_getter(offsets: list[int]) -> _Getter:
+    """One C-level call that slices the 32-byte hashes at ``offsets`` out of a tile tree."""
+    if len(offsets) == 1:
+        o = offsets[0]
+        return lambda tree: (tree[o : o + _H],)
+    return itemgetter(*(slice(o, o + _H) for o in offsets))
+
+
+@lru_cache(maxsize=8192)
+def _siblings_getter(width: int, p: int, first: int, end: int) -> _Getter:
+    """Slices the siblings, in rows ``first … end-1`` of a tile tree of ``width`` hashes, of the
+    ancestors of the hash at position ``p``; every one must be a complete node."""
     offs = ROW_OFFSET[width]
     out = []
-    for row in range(8):
+    for row in range(first, end):
         sibling = (p >> row) ^ 1
-        out.append(offs[row] + sibling * _H if (sibling + 1) << row <= width else -1)
-    return tuple(out)
+        if (sibling + 1) << row > width:
+            raise ValueError(f"position {p} of a tile of {width} has no complete sibling at {row}")
+        out.append(offs[row] + sibling * _H)
+    return _make_getter(out)
+
+
+# The common case, every row of a full tile, without the lru_cache call.
+_FULL_SIBLINGS = tuple(_siblings_getter(TILE_WIDTH, p, 0, 8) for p in range(TILE_WIDTH))
 
 
 class TileProver:
@@ -97,6 +109,8 @@ class TileProver:
     def _path(self, leaf: int, lo: int, hi: int, size: int, with_node: bool) -> list[bytes]:
         """Siblings of ``leaf``'s ancestors at levels ``lo … hi-1`` (complete in tree ``size``),
         preceded by the ancestor at ``lo`` itself if ``with_node``."""
+        # The hot loop of every proof: one tile per tile level, no calls on a cache hit.
+        lookup = self._cache.lookup
         out: list[bytes] = []
         if with_node:
             shift = lo & ~7
@@ -109,23 +123,22 @@ class TileProver:
         while level < hi:
             shift = level & ~7  # the first level of this tile level
             pos = leaf >> shift
-            width, tree = self._tile(shift >> 3, pos >> 8, size)
+            index = pos >> 8
+            hit = lookup((shift >> 3, index))
+            if hit is None or (hit[0] != TILE_WIDTH and hit[0] < (size >> shift) - (index << 8)):
+                hit = self._tile(shift >> 3, index, size)
+            width, tree = hit
             end = hi - shift
-            if width == TILE_WIDTH:
-                offs = _FULL_SIBLINGS[pos & 0xFF]
-                if level != shift or end < 8:
-                    offs = offs[level - shift : end]
+            if width == TILE_WIDTH and level == shift and end >= 8:
+                out += _FULL_SIBLINGS[pos & 0xFF](tree)
             else:
-                offs = _partial_siblings(width, pos & 0xFF)[level - shift : end]
-                if -1 in offs:
-                    raise ValueError(f"leaf {leaf} has an incomplete sibling in a tree of {size}")
-            out += [tree[o : o + _H] for o in offs]
+                out += _siblings_getter(width, pos & 0xFF, level - shift, min(end, 8))(tree)
             level = shift + 8
         return out
 
     def _tile(self, level: int, index: int, size: int) -> tuple[int, bytes]:
-        need = (size >> (level << 3)) - (index << 8)
-        need = min(need, TILE_WIDTH)
+        """Tile ``(level, index)`` with at least the hashes it has in tree ``size``."""
+        need = min(TILE_WIDTH, (size >> (level << 3)) - (index << 8))
         key = (level, index)
         hit = self._cache.get(key, need)
         if hit is None:

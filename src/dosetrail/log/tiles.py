@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
@@ -173,29 +174,49 @@ def source_fetcher(source: TileSource) -> TileFetcher:
 class TileCache:
     """A bounded cache of tile trees keyed by ``(level, index)``, evicting the oldest first.
 
+    With ``doorkeeper``, a full cache admits a tile only on its second miss within the last
+    ``4 * max_tiles`` misses (the admission filter of TinyLFU): when a tree has far more tiles
+    than fit, as level 0 of a large log under random queries does, storing each one read once
+    would cost an allocation and an eviction per query for a hit rate of ``max_tiles / tiles``,
+    and would push out the hot right-edge and upper tiles; tiles queried again still get in.
+
     Safe to share between threads (a server's request threads share one reader): lookups are
     single dictionary reads, and insertion with eviction is serialised by a lock.
     """
 
-    def __init__(self, max_tiles: int = 4096) -> None:
+    def __init__(self, max_tiles: int = 4096, *, doorkeeper: bool = False) -> None:
         self.max_tiles = max_tiles
-        self._tiles: dict[tuple[int, int], tuple[int, bytes]] = {}
+        # An OrderedDict: evicting a plain dict's first key rescans every slot deleted before it.
+        self._tiles: OrderedDict[tuple[int, int], tuple[int, bytes]] = OrderedDict()
+        self._seen: set[tuple[int, int]] | None = set() if doorkeeper else None
         self._lock = threading.Lock()
+        self.lookup = self._tiles.get
+        """``lookup(key)``: the cached ``(width, tree)`` whatever its width (for hot loops)."""
 
     def get(self, key: tuple[int, int], width: int) -> tuple[int, bytes] | None:
         hit = self._tiles.get(key)
         return None if hit is None or hit[0] < width else hit
 
     def put(self, key: tuple[int, int], value: tuple[int, bytes]) -> None:
-        tiles = self._tiles
+        tiles, seen = self._tiles, self._seen
         with self._lock:
+            if seen is not None and len(tiles) >= self.max_tiles and key not in tiles:
+                if key not in seen:
+                    if len(seen) >= 4 * self.max_tiles:
+                        seen.clear()
+                    seen.add(key)
+                    return
+                seen.discard(key)
             tiles.pop(key, None)
             tiles[key] = value
             while len(tiles) > self.max_tiles:
-                del tiles[next(iter(tiles))]
+                tiles.popitem(last=False)
 
     def clear(self) -> None:
-        self._tiles.clear()
+        with self._lock:
+            self._tiles.clear()
+            if self._seen is not None:
+                self._seen.clear()
 
 
 class TileHashes:
