@@ -146,9 +146,10 @@ def append_entries(conn: Connection, entries: Sequence[bytes]) -> int:
     first = int(new_size) - n
     sql = driver_sql(conn, "INSERT INTO log_entry (idx, data) VALUES (?, ?)")
     with _driver_errors(conn, "cannot store log entries"):
-        cursor = conn.connection.cursor()
+        # Any: DBAPICursor wants a Sequence, but both drivers take an iterator (no list built).
+        cursor: Any = conn.connection.cursor()
         try:
-            cursor.executemany(sql, list(zip(range(first, first + n), entries, strict=True)))
+            cursor.executemany(sql, zip(range(first, first + n), entries, strict=True))
         finally:
             cursor.close()
     return first

