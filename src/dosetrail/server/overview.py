@@ -161,8 +161,9 @@ def _summary(path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(cert, dict):
         return {}
-    sessions = cert.get("sessions") if isinstance(cert.get("sessions"), dict) else {}
-    verdict = cert.get("verdict") if isinstance(cert.get("verdict"), dict) else {}
+    sessions, verdict = (
+        v if isinstance(v := cert.get(key), dict) else {} for key in ("sessions", "verdict")
+    )
     found = {
         "programme": cert.get("programme"),
         "period": cert.get("period"),
