@@ -36,6 +36,14 @@ __all__ = ["Job", "JobRunner", "job_document"]
 
 _log = logging.getLogger("dosetrail.server.jobs")
 _MAX_ATTEMPTS = 5
+_JOB_COLUMNS = (  # what a job document shows (the submitted bytes stay in the table)
+    capture_job.c.id,
+    capture_job.c.created,
+    capture_job.c.finished,
+    capture_job.c.behaviour,
+    capture_job.c.success,
+    capture_job.c.result,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,16 +98,7 @@ class JobRunner:
     def status(self, job_id: str) -> dict[str, Any]:
         """The job as stored (see :func:`job_document`)."""
         with read_tx(self.ledger.engine) as conn:
-            row = conn.execute(
-                sa.select(
-                    capture_job.c.id,
-                    capture_job.c.created,
-                    capture_job.c.finished,
-                    capture_job.c.behaviour,
-                    capture_job.c.success,
-                    capture_job.c.result,
-                ).where(capture_job.c.id == job_id)
-            ).first()
+            row = conn.execute(sa.select(*_JOB_COLUMNS).where(capture_job.c.id == job_id)).first()
         if row is None:
             raise NotFound(f"no capture job {job_id!r}")
         return job_document(row._mapping)
@@ -107,16 +106,7 @@ class JobRunner:
     def recent(self, limit: int) -> list[dict[str, Any]]:
         with read_tx(self.ledger.engine) as conn:
             rows = conn.execute(
-                sa.select(
-                    capture_job.c.id,
-                    capture_job.c.created,
-                    capture_job.c.finished,
-                    capture_job.c.behaviour,
-                    capture_job.c.success,
-                    capture_job.c.result,
-                )
-                .order_by(capture_job.c.created.desc())
-                .limit(limit)
+                sa.select(*_JOB_COLUMNS).order_by(capture_job.c.created.desc()).limit(limit)
             ).all()
         return [job_document(r._mapping) for r in rows]
 

@@ -161,9 +161,9 @@ def _summary(path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(cert, dict):
         return {}
-    raw_sessions, raw_verdict = cert.get("sessions"), cert.get("verdict")
-    sessions = raw_sessions if isinstance(raw_sessions, dict) else {}
-    verdict = raw_verdict if isinstance(raw_verdict, dict) else {}
+    sessions, verdict = (
+        v if isinstance(v := cert.get(key), dict) else {} for key in ("sessions", "verdict")
+    )
     found = {
         "programme": cert.get("programme"),
         "period": cert.get("period"),

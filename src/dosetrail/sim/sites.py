@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from dosetrail.sim.geography import County, Facility
 from dosetrail.sim.gs1 import MINISTRY
 from dosetrail.sim.parties import Party
-from dosetrail.sim.stock import Run, Stock
+from dosetrail.sim.stock import Run, Stock, take_runs
 
 __all__ = ["Site", "make_site"]
 
@@ -57,17 +57,7 @@ class Site:
         return bool(self.stock.cases or self.stock.loose or self.phantom)
 
     def take_phantom(self, count: int) -> list[Run]:
-        runs: list[Run] = []
-        while count > 0 and self.phantom:
-            run = self.phantom[0]
-            take = min(count, run[1])
-            runs.append((run[0], take))
-            run[0] += take
-            run[1] -= take
-            count -= take
-            if run[1] == 0:
-                self.phantom.popleft()
-        return runs
+        return take_runs(self.phantom, count)
 
 
 def make_site(

@@ -48,23 +48,16 @@ class Stock:
 
         Returns the runs taken and the cases opened to get them.
         """
-        runs: list[Run] = []
+        runs = take_runs(self.loose, count)
+        count -= sum(n for _, n in runs)
         opened: list[int] = []
-        while count > 0:
-            if not self.loose:
-                if not self.cases:
-                    break
-                case = self.cases.popleft()
-                opened.append(case)
-                self.loose.append([case * VIALS_PER_CASE, VIALS_PER_CASE])
-            run = self.loose[0]
-            take = min(count, run[1])
-            runs.append((run[0], take))
-            run[0] += take
-            run[1] -= take
-            count -= take
-            if run[1] == 0:
-                self.loose.popleft()
+        while count > 0 and self.cases:
+            case = self.cases.popleft()
+            opened.append(case)
+            self.loose.append([case * VIALS_PER_CASE, VIALS_PER_CASE])
+            more = take_runs(self.loose, count)
+            runs += more
+            count -= sum(n for _, n in more)
         return runs, opened
 
     def runs(self) -> list[Run]:
@@ -96,3 +89,18 @@ def take_range(stock: Stock, first_case: int, end_case: int) -> tuple[list[int],
     if runs:
         stock.loose = deque(r for r in stock.loose if not low <= r[0] < high)
     return cases, runs
+
+
+def take_runs(queue: deque[list[int]], count: int) -> list[Run]:
+    """Take up to ``count`` vials, first in first out, from ``queue``'s mutable [start, n] runs."""
+    runs: list[Run] = []
+    while count > 0 and queue:
+        run = queue[0]
+        take = min(count, run[1])
+        runs.append((run[0], take))
+        run[0] += take
+        run[1] -= take
+        count -= take
+        if run[1] == 0:
+            queue.popleft()
+    return runs

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -41,10 +42,10 @@ from dosetrail.errors import (
 )
 from dosetrail.log.merkle import leaf_hash, root_of
 from dosetrail.log.note import open_note, parse_note, sign_note
-from dosetrail.store.commit import CaptureResult, PreparedCapture, commit
+from dosetrail.store.commit import CaptureResult, PreparedCapture, commit, prepare_event
 from dosetrail.store.engine import write_tx
 from dosetrail.store.epcs import location_id
-from dosetrail.store.locations import descendants
+from dosetrail.store.locations import descendants, master_data_locations
 from dosetrail.store.parties import Party, find_party, party_signer
 from dosetrail.store.roles import SITE_BOUND, role_problem
 from dosetrail.store.schema import location
@@ -252,7 +253,18 @@ def _prepare(
     root = root_of([leaf_hash(d) for d in digests])
     text = capture_text(raw.hex(), len(digests), root)
     line = _signature(keys_dir, who, text, signature)
-    return PreparedCapture(doc, raw.hex(), raw, digests, root, line, rejected, kept)
+    return PreparedCapture(
+        name=doc.name,
+        namespaces=orjson.dumps(doc.namespaces).decode(),
+        capture_id=raw.hex(),
+        digest=raw,
+        events=[prepare_event(ev, d) for ev, d in zip(doc.events, digests, strict=True)],
+        root=root,
+        signature_line=line,
+        locations=master_data_locations(doc),
+        rejected=rejected,
+        problems=kept,
+    )
 
 
 def _rejected(problems: Sequence[Problem], count: int) -> frozenset[int]:

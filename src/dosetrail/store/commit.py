@@ -1,5 +1,9 @@
 """Writing prepared captures: one log append and one bulk insert per table for a whole batch.
 
+A capture's rows are built where it was hashed (:func:`prepare_event`, run in replay worker
+processes), so the single writer only numbers them and inserts: the writer is the bottleneck of
+a replay, and a prepared capture without the parsed document is cheap to send between processes.
+
 Called inside the caller's write transaction (:func:`dosetrail.store.capture.store_prepared`), so
 a batch is stored entirely or not at all. An event already in the ledger (same hash, same
 ``errorDeclaration`` presence) is a duplicate: it is reported, not stored or logged again.
@@ -17,18 +21,18 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from dosetrail import canonical_json
-from dosetrail.epcis import Document, hash_id_from_digest
+from dosetrail.epcis import hash_id_from_digest
 from dosetrail.epcis.timestamps import parse_time, to_micros
 from dosetrail.epcis.vocabulary import expand_field_value
 from dosetrail.errors import Problem
 from dosetrail.log.storage import append_entries
 from dosetrail.store.engine import bulk_insert
 from dosetrail.store.epcs import class_key, event_identifiers, location_id
-from dosetrail.store.locations import master_data_locations, store_locations
+from dosetrail.store.locations import store_locations
 from dosetrail.store.parties import Party
 from dosetrail.store.schema import capture, event, event_epc
 
-__all__ = ["CaptureResult", "PreparedCapture", "commit"]
+__all__ = ["CaptureResult", "PreparedCapture", "PreparedEvent", "commit", "prepare_event"]
 
 _CHUNK = 500
 _Plan = tuple[Party, "PreparedCapture", int, list[int], list[tuple[int, str]]]
@@ -49,18 +53,56 @@ class CaptureResult:
     rejected: tuple[Problem, ...] = ()  # problems of the events a ``proceed`` capture left out
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedEvent:
+    """One event's hash and ledger rows, all but the numbering and recordTime."""
+
+    digest: bytes
+    declaration: bool  # carries an ``errorDeclaration``: a new record even with a known hash
+    columns: dict[str, Any]  # ``event`` columns (no log_index, capture, position, record_time)
+    identifiers: tuple[tuple[int, str, str | None, float | None], ...]  # role, epc, class, qty
+
+
 @dataclass(slots=True)
 class PreparedCapture:
     """A validated, hashed and signed document, ready to store."""
 
-    doc: Document
+    name: str
+    namespaces: str  # JSON object of the document's prefixes
     capture_id: str
     digest: bytes
-    digests: list[bytes]
+    events: list[PreparedEvent]
     root: bytes
     signature_line: str
+    locations: list[dict[str, Any]]  # master data location rows
     rejected: frozenset[int] = frozenset()  # events a ``proceed`` capture leaves out
     problems: tuple[Problem, ...] = ()
+
+    @property
+    def digests(self) -> list[bytes]:
+        return [e.digest for e in self.events]
+
+
+def prepare_event(ev: dict[str, Any], digest_: bytes) -> PreparedEvent:
+    """``ev``'s queryable columns and identifier rows."""
+    stamp, _ = parse_time(str(ev["eventTime"]))
+    columns = {
+        "hash": digest_,
+        "type": ev["type"],
+        "event_time": to_micros(stamp),
+        "action": ev.get("action"),
+        "biz_step": _vocab("bizStep", ev.get("bizStep")),
+        "disposition": _vocab("disposition", ev.get("disposition")),
+        "read_point": location_id(ev.get("readPoint")),
+        "biz_location": location_id(ev.get("bizLocation")),
+        "body": orjson.dumps(ev),
+    }
+    declaration = isinstance(ev.get("errorDeclaration"), dict)
+    columns["declaration"] = declaration
+    identifiers = tuple(
+        (int(role), epc, class_key(epc), q) for role, epc, q in event_identifiers(ev)
+    )
+    return PreparedEvent(digest_, declaration, columns, identifiers)
 
 
 def commit(
@@ -77,7 +119,7 @@ def commit(
             )
         )
     }
-    seen = _already_stored(conn, [d for _, _, p, _ in items for d in p.digests])
+    seen = _already_stored(conn, [e.digest for _, _, p, _ in items for e in p.events])
     plans: list[
         tuple[Party, PreparedCapture, int, list[int], list[tuple[int, str]]] | CaptureResult
     ] = []
@@ -89,10 +131,10 @@ def commit(
                 CaptureResult(p.capture_id, who.name, count, 0, index, already_captured=True)
             )
             continue
-        existing[p.digest] = (-1, len(p.digests))  # the same document twice in one batch
+        existing[p.digest] = (-1, len(p.events))  # the same document twice in one batch
         fresh, duplicates = _split_fresh(p, seen)
         entries.append(_capture_entry(p, who, received))
-        entries.extend(_event_entry(p, i, _declares(p.doc.events[i])) for i in fresh)
+        entries.extend(_event_entry(p, i) for i in fresh)
         plans.append((who, p, received, fresh, duplicates))
     first = append_entries(conn, entries) if entries else 0
     captures: list[dict[str, Any]] = []
@@ -111,36 +153,37 @@ def commit(
                 "id": capture_index,
                 "digest": p.digest,
                 "party_id": who.id,
-                "name": p.doc.name,
+                "name": p.name,
                 "received": received,
-                "event_count": len(p.digests),
+                "event_count": len(p.events),
                 "root": p.root,
                 "digests": b"".join(p.digests),  # the capture tree's leaves, for proofs
                 "signature": p.signature_line,
-                "namespaces": orjson.dumps(p.doc.namespaces).decode(),
+                "namespaces": p.namespaces,
             }
         )
         for n, i in enumerate(fresh, start=1):
-            ev = p.doc.events[i]
-            row = _event_row(ev, capture_index + n, p.digests[i], _declares(ev), received)
-            row.update(capture_id=capture_index, position=i)
-            rows.append(row)
-            epcs.extend(
+            ev = p.events[i]
+            index = capture_index + n
+            rows.append(
                 {
-                    "event": capture_index + n,
-                    "role": int(role),
-                    "epc": epc,
-                    "class_key": class_key(epc),
-                    "quantity": q,
+                    **ev.columns,
+                    "log_index": index,
+                    "record_time": received,
+                    "capture_id": capture_index,
+                    "position": i,
                 }
-                for role, epc, q in event_identifiers(ev)
+            )
+            epcs.extend(
+                {"event": index, "role": role, "epc": epc, "class_key": key, "quantity": q}
+                for role, epc, key, q in ev.identifiers
             )
         position = capture_index + 1 + len(fresh)
         results.append(
             CaptureResult(
                 p.capture_id,
                 who.name,
-                len(p.digests),
+                len(p.events),
                 len(fresh),
                 capture_index,
                 tuple(duplicates),
@@ -152,12 +195,8 @@ def commit(
         bulk_insert(conn, table, values)
     for plan in plans:
         if not isinstance(plan, CaptureResult):
-            store_locations(conn, master_data_locations(plan[1].doc))
+            store_locations(conn, plan[1].locations)
     return results
-
-
-def _declares(ev: dict[str, Any]) -> bool:
-    return isinstance(ev.get("errorDeclaration"), dict)
 
 
 def _split_fresh(
@@ -166,12 +205,12 @@ def _split_fresh(
     """Events not yet in the ledger (nor earlier in this batch), and the duplicates."""
     fresh: list[int] = []
     duplicates: list[tuple[int, str]] = []
-    for i, d in enumerate(p.digests):
+    for i, ev in enumerate(p.events):
         if i in p.rejected:
             continue
-        key = (d, _declares(p.doc.events[i]))
+        key = (ev.digest, ev.declaration)
         if key in seen:
-            duplicates.append((i, hash_id_from_digest(d)))
+            duplicates.append((i, hash_id_from_digest(ev.digest)))
         else:
             seen.add(key)
             fresh.append(i)
@@ -197,7 +236,7 @@ def _capture_entry(p: PreparedCapture, who: Party, received: int) -> bytes:
             "kind": "capture",
             "capture": p.capture_id,
             "party": "+".join(who.verifier_key.split("+", 2)[:2]),  # name+keyhash
-            "count": len(p.digests),
+            "count": len(p.events),
             "root": base64.b64encode(p.root).decode(),
             "signature": sig,
             "received": received,
@@ -205,39 +244,16 @@ def _capture_entry(p: PreparedCapture, who: Party, received: int) -> bytes:
     )
 
 
-def _event_entry(p: PreparedCapture, i: int, declaration: bool) -> bytes:
+def _event_entry(p: PreparedCapture, i: int) -> bytes:
     entry: dict[str, Any] = {
         "kind": "event",
-        "event": hash_id_from_digest(p.digests[i]),
+        "event": hash_id_from_digest(p.events[i].digest),
         "capture": p.capture_id,
         "index": i,
     }
-    if declaration:
+    if p.events[i].declaration:
         entry["errorDeclaration"] = True
     return canonical_json.dumps(entry)
-
-
-def _event_row(
-    ev: dict[str, Any], index: int, digest_: bytes, declaration: bool, received: int
-) -> dict[str, Any]:
-    """The ``event`` row's queryable columns (the caller adds capture and position)."""
-    stamp, _ = parse_time(str(ev["eventTime"]))
-    where = ev.get("readPoint")
-    biz = ev.get("bizLocation")
-    return {
-        "log_index": index,
-        "hash": digest_,
-        "declaration": declaration,
-        "type": ev["type"],
-        "event_time": to_micros(stamp),
-        "record_time": received,
-        "action": ev.get("action"),
-        "biz_step": _vocab("bizStep", ev.get("bizStep")),
-        "disposition": _vocab("disposition", ev.get("disposition")),
-        "read_point": location_id(where),
-        "biz_location": location_id(biz),
-        "body": orjson.dumps(ev),
-    }
 
 
 def _vocab(field_name: str, value: Any) -> str | None:
