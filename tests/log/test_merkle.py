@@ -21,6 +21,7 @@ from dosetrail.log.merkle import (
     consistency_proof,
     inclusion_proof,
     leaf_hash,
+    leaf_hashes,
     root_of,
     tree_root,
     verify_consistency,
@@ -230,3 +231,8 @@ def test_generators_reject_impossible_requests() -> None:
         consistency_proof(9, 8, node)
     assert consistency_proof(0, 8, node) == []
     assert consistency_proof(8, 8, node) == []
+
+
+@given(st.lists(st.binary(max_size=300), max_size=50))
+def test_batch_leaf_hashes_equal_single_ones(batch: list[bytes]) -> None:
+    assert leaf_hashes(batch) == b"".join(leaf_hash(e) for e in batch)

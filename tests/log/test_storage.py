@@ -169,3 +169,13 @@ def test_uninitialised_log_is_a_storage_error(tmp_path: object) -> None:
     metadata.create_all(eng)
     with write_tx(eng) as conn, pytest.raises(StorageError, match="not initialised"):
         append_entries(conn, [b"a"])
+
+
+def test_a_gap_in_the_entries_is_named(engine: Engine) -> None:
+    _append(engine, [b"a", b"b", b"c", b"d"])
+    with write_tx(engine) as conn:
+        conn.execute(sa.delete(log_entry).where(log_entry.c.idx == 2))
+    with read_tx(engine) as conn, pytest.raises(StorageError, match="log entry 2 is missing"):
+        list(read_entries(conn, 0, 4))
+    with read_tx(engine) as conn, pytest.raises(StorageError, match="log entry 4 is missing"):
+        list(read_entries(conn, 3, 5))  # beyond the stored entries

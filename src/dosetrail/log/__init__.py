@@ -11,6 +11,8 @@ Modules, one concept each:
 ``storage``         the log's tables; :func:`append_entries` sequences in the caller's transaction
 ``integrate``       extend tiles from entries, sign checkpoints (resumable, bounded memory)
 ``reader``          proofs and checkpoints from the database (:class:`LogReader`)
+``tileproofs``      RFC 9162 proofs sliced out of tile trees (the reader's fast path)
+``sqlitetiles``     tile reads on SQLite: one kept connection, short read snapshots
 ``directory``       a tiles tree in a directory (read, atomic write)
 ``export``          ``dosetrail log tiles --out DIR``
 ``audit``           offline audit of a tiles log against a trusted key

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from dosetrail.errors import IntegrityError
 
@@ -24,6 +24,7 @@ __all__ = [
     "consistency_proof",
     "inclusion_proof",
     "leaf_hash",
+    "leaf_hashes",
     "node_hash",
     "root_of",
     "subtree_hash",
@@ -44,6 +45,24 @@ _sha256 = hashlib.sha256
 def leaf_hash(entry: bytes) -> bytes:
     """RFC 9162 §2.1.1: ``SHA-256(0x00 ‖ entry)``."""
     return _sha256(b"\x00" + entry).digest()
+
+
+_LEAF_PREFIX = _sha256(b"\x00")
+
+
+def leaf_hashes(entries: Iterable[bytes]) -> bytes:
+    """The leaf hashes of ``entries``, concatenated: integration's hot loop.
+
+    Copying a hash state that has already taken the ``0x00`` prefix is ~10% faster in CPython
+    than hashing ``0x00 ‖ entry`` (no concatenated copy of the entry).
+    """
+    out: list[bytes] = []
+    append, prefix = out.append, _LEAF_PREFIX
+    for entry in entries:
+        h = prefix.copy()
+        h.update(entry)
+        append(h.digest())
+    return b"".join(out)
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:

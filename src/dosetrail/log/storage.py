@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -34,6 +36,9 @@ from dosetrail.store.schema import metadata
 __all__ = [
     "append_entries",
     "default_origin",
+    "driver_sql",
+    "entry_rows",
+    "fetch_rows",
     "init_log",
     "integrated_size",
     "latest_checkpoint",
@@ -118,13 +123,16 @@ def append_entries(conn: Connection, entries: Sequence[bytes]) -> int:
 
     The entries become durable, and their indices final, when the caller commits; a rollback
     frees the indices again (nothing was published). Entries are opaque bytes, at most 65,535.
+    Rows go in with one driver ``executemany`` of plain tuples: per entry, SQLAlchemy's parameter
+    dictionaries cost more than SQLite's insert itself.
     """
-    for i, e in enumerate(entries):
-        if len(e) > MAX_ENTRY_SIZE:
-            raise MalformedInput(
-                f"log entry {i} of the batch is {len(e)} bytes; the maximum is {MAX_ENTRY_SIZE}"
-            )
     n = len(entries)
+    if n and max(map(len, entries)) > MAX_ENTRY_SIZE:
+        i = next(i for i, e in enumerate(entries) if len(e) > MAX_ENTRY_SIZE)
+        raise MalformedInput(
+            f"log entry {i} of the batch is {len(entries[i])} bytes; "
+            f"the maximum is {MAX_ENTRY_SIZE}"
+        )
     if n == 0:
         return log_size(conn)
     new_size = conn.execute(
@@ -136,10 +144,49 @@ def append_entries(conn: Connection, entries: Sequence[bytes]) -> int:
     if new_size is None:
         raise StorageError("the log is not initialised (no log_head row): run `dosetrail init`")
     first = int(new_size) - n
-    conn.execute(
-        sa.insert(log_entry), [{"idx": first + i, "data": e} for i, e in enumerate(entries)]
-    )
+    sql = driver_sql(conn, "INSERT INTO log_entry (idx, data) VALUES (?, ?)")
+    with _driver_errors(conn, "cannot store log entries"):
+        # Any: DBAPICursor wants a Sequence, but both drivers take an iterator (no list built).
+        cursor: Any = conn.connection.cursor()
+        try:
+            cursor.executemany(sql, zip(range(first, first + n), entries, strict=True))
+        finally:
+            cursor.close()
     return first
+
+
+def driver_sql(conn: Connection, sql: str) -> str:
+    """``sql``, written with ``?`` placeholders, in the parameter style of ``conn``'s driver.
+
+    For hot paths that bypass SQLAlchemy (plain tuples into the DBAPI cursor). dosetrail runs on
+    SQLite (``?``) and psycopg (``%s``).
+    """
+    if conn.dialect.name == "sqlite":
+        return sql
+    if conn.dialect.paramstyle in ("format", "pyformat"):
+        return sql.replace("?", "%s")
+    raise StorageError(f"unsupported database driver parameter style {conn.dialect.paramstyle}")
+
+
+@contextmanager
+def _driver_errors(conn: Connection, what: str) -> Iterator[None]:
+    """Driver (DBAPI) errors raised by a bypassing hot path, as :class:`StorageError`."""
+    dbapi: Any = conn.dialect.loaded_dbapi
+    try:
+        yield
+    except dbapi.Error as e:
+        raise StorageError(f"{what}: {e}") from e
+
+
+def fetch_rows(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """All rows of ``sql`` (``?`` placeholders) as plain tuples, straight from the driver."""
+    with _driver_errors(conn, "cannot read the log"):
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(driver_sql(conn, sql), params)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
 
 
 def log_size(conn: Connection) -> int:
@@ -183,18 +230,29 @@ def read_entries(conn: Connection, start: int, end: int, batch: int = 4096) -> I
     pos = start
     while pos < end:
         stop = min(end, pos + batch)
-        rows = conn.execute(
-            sa.select(log_entry.c.idx, log_entry.c.data)
-            .where(log_entry.c.idx >= pos, log_entry.c.idx < stop)
-            .order_by(log_entry.c.idx)
-        ).all()
-        for expect, row in enumerate(rows, start=pos):
-            if int(row.idx) != expect:
-                raise StorageError(f"log entry {expect} is missing from the database")
-            yield bytes(row.data)
-        if len(rows) != stop - pos:
-            raise StorageError(f"log entry {pos + len(rows)} is missing from the database")
+        for (data,) in entry_rows(conn, pos, stop):
+            yield bytes(data)
         pos = stop
+
+
+def entry_rows(conn: Connection, start: int, end: int) -> list[tuple[bytes]]:
+    """Rows ``(data,)`` of entries ``[start, end)`` in order; a gap is a :class:`StorageError`.
+
+    ``idx`` is the primary key, so ``end - start`` rows in the range mean none is missing; only
+    when rows are missing is the range read again to name the first gap.
+    """
+    rows = fetch_rows(
+        conn, "SELECT data FROM log_entry WHERE idx >= ? AND idx < ? ORDER BY idx", (start, end)
+    )
+    if len(rows) != end - start:
+        present = fetch_rows(
+            conn, "SELECT idx FROM log_entry WHERE idx >= ? AND idx < ? ORDER BY idx", (start, end)
+        )
+        missing = next(
+            (i for i, (idx,) in enumerate(present, start) if int(idx) != i), start + len(present)
+        )
+        raise StorageError(f"log entry {missing} is missing from the database")
+    return rows
 
 
 _TILE_QUERY = sa.select(log_tile.c.width, log_tile.c.hashes).where(

@@ -15,6 +15,8 @@ a directory, later HTTP), keeping recently used tiles in a bounded :class:`TileC
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
@@ -22,6 +24,7 @@ from dosetrail.errors import IntegrityError, MalformedInput, NotFound
 
 __all__ = [
     "MAX_ENTRY_SIZE",
+    "ROW_OFFSET",
     "TILE_HEIGHT",
     "TILE_WIDTH",
     "TileCache",
@@ -44,15 +47,16 @@ TILE_WIDTH = 1 << TILE_HEIGHT
 MAX_ENTRY_SIZE = 0xFFFF
 _H = 32
 _sha256 = hashlib.sha256
+_NODE_PREFIX = _sha256(b"\x01")
 
-# _ROW_OFFSET[width][row]: byte offset of row `row` in the tile tree of a tile of `width` hashes.
-_ROW_OFFSET: list[list[int]] = []
+ROW_OFFSET: list[list[int]] = []
+"""``ROW_OFFSET[width][row]``: byte offset of row ``row`` in the tile tree of ``width`` hashes."""
 for _w in range(TILE_WIDTH + 1):
     _offs, _acc = [], 0
     for _row in range(TILE_HEIGHT + 1):
         _offs.append(_acc)
         _acc += (_w >> _row) * _H
-    _ROW_OFFSET.append(_offs)
+    ROW_OFFSET.append(_offs)
 
 
 def _index_path(index: int) -> str:
@@ -89,23 +93,32 @@ def tiles_at_level(size: int, level: int, start: int = 0) -> Iterator[tuple[int,
 
 
 def tile_tree(row0: bytes) -> bytes:
-    """All complete rows of the height-8 subtree over ``row0`` (a tile's hashes), bottom first."""
+    """All complete rows of the height-8 subtree over ``row0`` (a tile's hashes), bottom first.
+
+    Interior nodes are RFC 9162 §2.1.1 ``SHA-256(0x01 ‖ left ‖ right)``, hashed by copying a state
+    that has taken the prefix (~10% faster in CPython than concatenating it to each pair).
+    """
     rows = [row0]
     cur = row0
+    prefix = _NODE_PREFIX
     for _ in range(TILE_HEIGHT):
         n = len(cur) // (2 * _H)
         if n == 0:
             break
-        cur = b"".join(
-            [_sha256(b"\x01" + cur[i : i + 2 * _H]).digest() for i in range(0, n * 64, 64)]
-        )
+        out: list[bytes] = []
+        append = out.append
+        for i in range(0, n * 64, 64):
+            h = prefix.copy()
+            h.update(cur[i : i + 64])
+            append(h.digest())
+        cur = b"".join(out)
         rows.append(cur)
     return b"".join(rows)
 
 
 def tile_root(tree: bytes) -> bytes:
     """The hash a full tile contributes to the level above: the top of its tile tree."""
-    if len(tree) != _ROW_OFFSET[TILE_WIDTH][TILE_HEIGHT] + _H:
+    if len(tree) != ROW_OFFSET[TILE_WIDTH][TILE_HEIGHT] + _H:
         raise ValueError("only a full tile has a root in the level above")
     return tree[-_H:]
 
@@ -169,25 +182,51 @@ def source_fetcher(source: TileSource) -> TileFetcher:
 
 
 class TileCache:
-    """A bounded cache of tile trees keyed by ``(level, index)``, evicting the oldest first."""
+    """A bounded cache of tile trees keyed by ``(level, index)``, evicting the oldest first.
 
-    def __init__(self, max_tiles: int = 4096) -> None:
+    With ``doorkeeper``, a full cache admits a tile only on its second miss within the last
+    ``4 * max_tiles`` misses (the admission filter of TinyLFU): when a tree has far more tiles
+    than fit, as level 0 of a large log under random queries does, storing each one read once
+    would cost an allocation and an eviction per query for a hit rate of ``max_tiles / tiles``,
+    and would push out the hot right-edge and upper tiles; tiles queried again still get in.
+
+    Safe to share between threads (a server's request threads share one reader): lookups are
+    single dictionary reads, and insertion with eviction is serialised by a lock.
+    """
+
+    def __init__(self, max_tiles: int = 4096, *, doorkeeper: bool = False) -> None:
         self.max_tiles = max_tiles
-        self._tiles: dict[tuple[int, int], tuple[int, bytes]] = {}
+        # An OrderedDict: evicting a plain dict's first key rescans every slot deleted before it.
+        self._tiles: OrderedDict[tuple[int, int], tuple[int, bytes]] = OrderedDict()
+        self._seen: set[tuple[int, int]] | None = set() if doorkeeper else None
+        self._lock = threading.Lock()
+        self.lookup = self._tiles.get
+        """``lookup(key)``: the cached ``(width, tree)`` whatever its width (for hot loops)."""
 
     def get(self, key: tuple[int, int], width: int) -> tuple[int, bytes] | None:
         hit = self._tiles.get(key)
         return None if hit is None or hit[0] < width else hit
 
     def put(self, key: tuple[int, int], value: tuple[int, bytes]) -> None:
-        tiles = self._tiles
-        tiles.pop(key, None)
-        tiles[key] = value
-        while len(tiles) > self.max_tiles:
-            del tiles[next(iter(tiles))]
+        tiles, seen = self._tiles, self._seen
+        with self._lock:
+            if seen is not None and len(tiles) >= self.max_tiles and key not in tiles:
+                if key not in seen:
+                    if len(seen) >= 4 * self.max_tiles:
+                        seen.clear()
+                    seen.add(key)
+                    return
+                seen.discard(key)
+            tiles.pop(key, None)
+            tiles[key] = value
+            while len(tiles) > self.max_tiles:
+                tiles.popitem(last=False)
 
     def clear(self) -> None:
-        self._tiles.clear()
+        with self._lock:
+            self._tiles.clear()
+            if self._seen is not None:
+                self._seen.clear()
 
 
 class TileHashes:
@@ -211,7 +250,7 @@ class TileHashes:
             hit = self._fetch(tl, t, need)
             self._cache.put(key, hit)
         width, tree = hit
-        off = _ROW_OFFSET[width][row] + ((pos & 0xFF) >> row) * _H
+        off = ROW_OFFSET[width][row] + ((pos & 0xFF) >> row) * _H
         return tree[off : off + _H]
 
     __call__ = node
